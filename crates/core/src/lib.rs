@@ -1,0 +1,29 @@
+//! The domain of Pressroom: what a release is and the rules it obeys.
+//!
+//! This crate holds no I/O — no database, no HTTP, no files — so every rule here is tested
+//! in plain unit tests and the `store`, `web` and `cli` crates can only apply it, never
+//! re-implement it.
+//!
+//! # Layout
+//!
+//! - [`release`]: releases, translations, revisions, topics, spokespeople, pages.
+//! - [`workflow`]: the state machine of a translation, with the two-person rule.
+//! - [`numbering`]: number series, the numbering year and display templates.
+//! - [`user`]: users, roles and what each role may do.
+//! - [`settings`]: site settings (languages, time zone, rights notice, two-person rule).
+//! - [`language`]: language codes, text direction and Turkic-aware case mapping.
+//! - [`markdown`]: Markdown to sanitised HTML, including question/answer blocks.
+//! - [`slug`]: readable URL slugs from titles.
+//! - [`validate`]: the field error type every input check returns.
+
+pub mod language;
+pub mod markdown;
+pub mod numbering;
+pub mod release;
+pub mod settings;
+pub mod slug;
+pub mod user;
+pub mod validate;
+pub mod workflow;
+
+pub use validate::{FieldError, Invalid};

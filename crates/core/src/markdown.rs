@@ -1,0 +1,269 @@
+//! Markdown to sanitised HTML.
+//!
+//! Bodies are CommonMark with tables and strikethrough, rendered by pulldown-cmark and then
+//! cleaned by ammonia, so nothing an author pastes can run script or load from another host.
+//! Body headings are shifted down one level because the page's `<h1>` is the title.
+//!
+//! Releases that answer a media question, and interviews, mark their blocks like this:
+//!
+//! ```text
+//! :::question
+//! **Kaspiana Daily:** When will the dam reopen?
+//! :::
+//! :::answer
+//! In the spring.
+//! :::
+//! ```
+//!
+//! Each block becomes a labelled `<section class="qa qa-question">` (or `qa-answer`); the labels
+//! come from the caller, who knows the page's language.
+
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// The words printed above question and answer blocks, in the page's language.
+#[derive(Debug, Clone, Copy)]
+pub struct QaLabels<'a> {
+    /// "Question".
+    pub question: &'a str,
+    /// "Answer".
+    pub answer: &'a str,
+}
+
+/// English labels, for callers without a language.
+pub const ENGLISH_LABELS: QaLabels<'static> = QaLabels {
+    question: "Question",
+    answer: "Answer",
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Plain,
+    Question,
+    Answer,
+}
+
+struct Block<'a> {
+    kind: BlockKind,
+    text: &'a str,
+}
+
+/// Renders `markdown` to sanitised HTML. Never fails: an unclosed block ends at the end.
+pub fn render(markdown: &str, labels: &QaLabels<'_>) -> String {
+    let mut html = String::with_capacity(markdown.len() * 2);
+    for block in split_blocks(markdown).0 {
+        let inner = sanitise(&to_html(block.text));
+        let (class, label) = match block.kind {
+            BlockKind::Plain => {
+                html.push_str(&inner);
+                continue;
+            }
+            BlockKind::Question => ("qa-question", labels.question),
+            BlockKind::Answer => ("qa-answer", labels.answer),
+        };
+        let label = ammonia::clean_text(label);
+        html.push_str(&format!(
+            "<section class=\"qa {class}\"><p class=\"qa-label\">{label}</p>\n{inner}</section>\n"
+        ));
+    }
+    html
+}
+
+/// Checks that question/answer blocks are opened and closed properly, so the editor can say
+/// where a block was left open instead of rendering something surprising.
+pub fn check_blocks(markdown: &str) -> Result<(), String> {
+    match split_blocks(markdown).1 {
+        Some(line) => Err(format!(
+            "the block opened on line {line} is never closed with `:::`"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The text of `markdown` without markup, for descriptions, feeds and search.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for block in split_blocks(markdown).0 {
+        for event in Parser::new_ext(block.text, options()) {
+            match event {
+                Event::Text(t) | Event::Code(t) => out.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => out.push(' '),
+                Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push(' '),
+                _ => {}
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
+}
+
+/// Splits the text into plain, question and answer blocks. Also returns the line of a block
+/// left unclosed, if any.
+fn split_blocks(markdown: &str) -> (Vec<Block<'_>>, Option<usize>) {
+    let mut blocks = Vec::new();
+    let mut kind = BlockKind::Plain;
+    let mut start = 0;
+    let mut opened_at = 0;
+    let mut offset = 0;
+    for (i, line) in markdown.split_inclusive('\n').enumerate() {
+        let marker = line.trim();
+        let next = match marker.strip_prefix(":::").map(str::trim) {
+            Some("question") if kind == BlockKind::Plain => Some(BlockKind::Question),
+            Some("answer") if kind == BlockKind::Plain => Some(BlockKind::Answer),
+            Some("") if kind != BlockKind::Plain => Some(BlockKind::Plain),
+            _ => None,
+        };
+        if let Some(next) = next {
+            push_block(&mut blocks, kind, &markdown[start..offset]);
+            kind = next;
+            opened_at = i + 1;
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    push_block(&mut blocks, kind, &markdown[start..]);
+    (blocks, (kind != BlockKind::Plain).then_some(opened_at))
+}
+
+fn push_block<'a>(blocks: &mut Vec<Block<'a>>, kind: BlockKind, text: &'a str) {
+    if kind != BlockKind::Plain || !text.trim().is_empty() {
+        blocks.push(Block { kind, text });
+    }
+}
+
+fn to_html(markdown: &str) -> String {
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+        other => other,
+    });
+    let mut html = String::with_capacity(markdown.len() * 2);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H2,
+        HeadingLevel::H2 => HeadingLevel::H3,
+        HeadingLevel::H3 => HeadingLevel::H4,
+        HeadingLevel::H4 => HeadingLevel::H5,
+        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+    }
+}
+
+/// The sanitiser: ammonia's safe defaults, links open no window handle, and images may only
+/// come from this site (a body must never make a reader's browser call another host).
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .link_rel(Some("noopener noreferrer"))
+        .attribute_filter(|element, attribute, value| {
+            if element == "img"
+                && attribute == "src"
+                && !(value.starts_with('/') && !value.starts_with("//"))
+            {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    builder
+});
+
+fn sanitise(html: &str) -> String {
+    CLEANER.clean(html).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_markdown_and_demotes_headings() {
+        let html = render(
+            "# Part\n\nText with **bold** and a [link](https://example.org).",
+            &ENGLISH_LABELS,
+        );
+        assert!(html.contains("<h2>Part</h2>"), "{html}");
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(html.contains("href=\"https://example.org\""));
+        assert!(html.contains("rel=\"noopener noreferrer\""));
+    }
+
+    #[test]
+    fn removes_scripts_handlers_and_foreign_images() {
+        let html = render(
+            "<script>alert(1)</script>\n\n<img src=\"https://tracker.example/p.gif\" onerror=\"x()\">\n\n\
+             <img src=\"/media/a.png\" alt=\"a\">\n\n[x](javascript:alert(1))",
+            &ENGLISH_LABELS,
+        );
+        assert!(!html.contains("script"), "{html}");
+        assert!(!html.contains("onerror"));
+        assert!(!html.contains("tracker.example"));
+        assert!(html.contains("src=\"/media/a.png\""));
+        assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn question_and_answer_blocks_are_labelled_sections() {
+        let md = "Intro.\n\n:::question\n**Daily:** When?\n:::\n:::answer\nSoon <script>x</script>.\n:::\n";
+        let html = render(
+            md,
+            &QaLabels {
+                question: "Sual",
+                answer: "Cavab",
+            },
+        );
+        let q = html
+            .find("<section class=\"qa qa-question\"><p class=\"qa-label\">Sual</p>")
+            .unwrap();
+        let a = html
+            .find("<section class=\"qa qa-answer\"><p class=\"qa-label\">Cavab</p>")
+            .unwrap();
+        assert!(html.find("<p>Intro.</p>").unwrap() < q && q < a);
+        assert!(html.contains("<strong>Daily:</strong> When?"));
+        assert!(!html.contains("<script"));
+        assert!(check_blocks(md).is_ok());
+    }
+
+    #[test]
+    fn an_unclosed_block_is_reported_with_its_line() {
+        let md = "Intro\n:::question\nWhen?\n";
+        assert_eq!(
+            check_blocks(md).unwrap_err(),
+            "the block opened on line 2 is never closed with `:::`"
+        );
+        assert!(render(md, &ENGLISH_LABELS).contains("qa-question"));
+    }
+
+    #[test]
+    fn labels_are_escaped_and_plain_text_drops_markup() {
+        let html = render(
+            ":::question\nQ\n:::",
+            &QaLabels {
+                question: "<b>",
+                answer: "A",
+            },
+        );
+        assert!(html.contains("&lt;b&gt;"));
+        assert_eq!(
+            plain_text("# Title\n\nSome *text*\nhere.\n\n- one\n- two"),
+            "Title Some text here. one two"
+        );
+    }
+}
