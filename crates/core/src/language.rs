@@ -136,6 +136,17 @@ pub fn uppercase(lang: &str, text: &str) -> String {
     out
 }
 
+/// Text in several languages, keyed by language code.
+pub type Localized = std::collections::BTreeMap<String, String>;
+
+/// The text for `lang`, else for `fallback`, else any, else "".
+pub fn pick<'a>(text: &'a Localized, lang: &str, fallback: &str) -> &'a str {
+    text.get(lang)
+        .or_else(|| text.get(fallback))
+        .or_else(|| text.values().next())
+        .map_or("", String::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,15 +174,4 @@ mod tests {
             assert!(Language::from_code(bad).is_err(), "{bad} should be refused");
         }
     }
-}
-
-/// Text in several languages, keyed by language code.
-pub type Localized = std::collections::BTreeMap<String, String>;
-
-/// The text for `lang`, else for `fallback`, else any, else "".
-pub fn pick<'a>(text: &'a Localized, lang: &str, fallback: &str) -> &'a str {
-    text.get(lang)
-        .or_else(|| text.get(fallback))
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
 }

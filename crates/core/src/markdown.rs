@@ -175,7 +175,7 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .attribute_filter(|element, attribute, value| {
             if element == "img"
                 && attribute == "src"
-                && !(value.starts_with('/') && !value.starts_with("//"))
+                && (!value.starts_with('/') || value.starts_with("//"))
             {
                 None
             } else {
