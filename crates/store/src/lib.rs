@@ -1,1 +1,163 @@
-//! placeholder
+//! Pressroom's persistence: SQLite (the embedded default) and PostgreSQL (for several servers)
+//! through one code path.
+//!
+//! Every query is written once, in portable SQL run through sqlx's `Any` driver with `$1, $2 …`
+//! placeholders. Backend-specific code exists only where it must: migrations (types, triggers),
+//! how a write transaction starts (SQLite takes the write lock up front with `BEGIN IMMEDIATE`;
+//! PostgreSQL locks rows with `FOR UPDATE`). Instants are stored as UTC microseconds.
+//!
+//! # Layout
+//!
+//! - [`Store`]: opening, migrating, health.
+//! - `migrate`: schema versions per backend; a database newer than the binary is refused.
+//! - `users`, `catalog` (settings, kinds, series, topics, spokespeople, pages): plain records.
+//! - `releases`: releases, translations and immutable revisions, with optimistic concurrency.
+//! - `workflow`: applying workflow actions, allocating numbers, scheduled publication.
+//! - `public`: the read queries of the public site.
+//! - `audit`: the append-only audit log.
+//! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
+
+mod audit;
+mod catalog;
+mod error;
+mod migrate;
+mod public;
+mod releases;
+mod rows;
+mod users;
+mod workflow;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use audit::AuditEntry;
+pub use error::StoreError;
+pub use migrate::SCHEMA_VERSION;
+pub use public::{PublicRelease, PublicSummary, ReleaseFilter, release_key, release_year};
+pub use releases::{NewRelease, TranslationDetail};
+pub use users::By;
+pub use workflow::{DuePublication, ImportedNumber};
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The database of one Pressroom site.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating; refuses a database whose schema is newer than this binary.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::BadUrl(
+                "use sqlite://PATH for an SQLite file or postgres://USER@HOST/DB for PostgreSQL"
+                    .to_owned(),
+            ));
+        };
+        let options =
+            AnyConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            Backend::Sqlite => {
+                pool_options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers work while one writer writes; the busy timeout
+                            // makes writers queue instead of failing under contention.
+                            sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .execute(conn)
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                pool_options
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let store = Self { pool, backend };
+        migrate::check_not_newer(&store).await?;
+        Ok(store)
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers; for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for those in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once, so two
+    /// writers queue on the busy timeout instead of deadlocking when a reader upgrades.
+    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// `FOR UPDATE` where the backend locks rows (PostgreSQL); SQLite's write transaction
+    /// already holds the database lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}

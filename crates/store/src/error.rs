@@ -1,0 +1,86 @@
+//! The store's error type. Callers match on the variants that mean "the user asked for
+//! something wrong" (`Invalid`, `Workflow`, `NotFound`, `Conflict`, `Duplicate`) and treat
+//! `Database` and `Corrupt` as faults to log.
+
+use pressroom_core::Invalid;
+use pressroom_core::workflow::WorkflowError;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The input broke a domain rule; each field says what.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The workflow refused the action.
+    #[error("{0}")]
+    Workflow(#[from] WorkflowError),
+    /// No such record.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Someone else saved first (optimistic concurrency).
+    #[error(
+        "someone else saved this translation while you were editing (it is now at version \
+         {current}, you started from {expected}); compare both versions and save again"
+    )]
+    Conflict {
+        /// The version the caller started from.
+        expected: i64,
+        /// The version stored now.
+        current: i64,
+    },
+    /// A unique name or number is already taken.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The database URL is not one we can use.
+    #[error("the database URL is not usable: {0}")]
+    BadUrl(String),
+    /// The database was migrated by a newer Pressroom.
+    #[error(
+        "the database schema is at version {found}, newer than this pressroom understands \
+         (up to {known}); run the newer pressroom release that migrated it, or restore a backup"
+    )]
+    SchemaTooNew {
+        /// The database's version.
+        found: i64,
+        /// This binary's newest version.
+        known: i64,
+    },
+    /// Stored data that cannot be read back (hand-edited or damaged).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether the error is the caller's (bad input, missing record, conflict) rather than a
+    /// fault of the system.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::Workflow(_)
+                | Self::NotFound(_)
+                | Self::Conflict { .. }
+                | Self::Duplicate(_)
+        )
+    }
+
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+}
+
+/// Whether a database error is a unique-constraint violation, on either backend.
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db
+                    .code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,107 @@
+//! Schema migrations, one list per backend, applied in order in one transaction each.
+//!
+//! The applied versions are recorded in `pressroom_schema`. A database with a version this
+//! binary does not know was migrated by a newer Pressroom: we refuse to touch it rather than
+//! guess, because an older binary could write data the newer schema no longer means.
+
+use sqlx::Row;
+
+use crate::{Backend, Result, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sqlite: include_str!("migrations/sqlite/0001_initial.sql"),
+    postgres: include_str!("migrations/postgres/0001_initial.sql"),
+}];
+
+/// The newest schema version this binary knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
+     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+impl Store {
+    /// Applies every migration the database lacks; returns the versions applied.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        sqlx::query(CREATE_VERSION_TABLE)
+            .execute(&self.pool)
+            .await?;
+        let mut applied = Vec::new();
+        for migration in MIGRATIONS {
+            let mut tx = self.write_tx().await?;
+            let done = sqlx::query("SELECT 1 FROM pressroom_schema WHERE version = $1")
+                .bind(migration.version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if done {
+                continue;
+            }
+            let sql = match self.backend {
+                Backend::Sqlite => migration.sqlite,
+                Backend::Postgres => migration.postgres,
+            };
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO pressroom_schema (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(crate::rows::micros(jiff::Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "applied migration"
+            );
+            applied.push(migration.version);
+        }
+        Ok(applied)
+    }
+
+    /// The database's schema version (0 for an empty database).
+    pub async fn schema_version(&self) -> Result<i64> {
+        if !self.has_version_table().await? {
+            return Ok(0);
+        }
+        let row = sqlx::query("SELECT MAX(version) AS v FROM pressroom_schema")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("v")?.unwrap_or(0))
+    }
+
+    async fn has_version_table(&self) -> Result<bool> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pressroom_schema'"
+            }
+            Backend::Postgres => {
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'pressroom_schema' \
+                                  AND table_schema = current_schema()"
+            }
+        };
+        Ok(sqlx::query(sql).fetch_optional(&self.pool).await?.is_some())
+    }
+}
+
+/// Refuses a database migrated by a newer Pressroom.
+pub(crate) async fn check_not_newer(store: &Store) -> Result<()> {
+    let found = store.schema_version().await?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! The read side of the public site: only live revisions, never drafts.
+
+use jiff::Timestamp;
+use pressroom_core::numbering::Number;
+use pressroom_core::release::{
+    Publication, Release, ReleaseKey, Revision, Spokesperson, Topic, Translation,
+};
+use pressroom_core::workflow::Correction;
+use sqlx::Row;
+
+use crate::releases::{RELEASE_COLUMNS, release_from_row};
+use crate::rows::{instant, sql};
+use crate::{Result, Store, StoreError};
+
+/// Which published releases to list.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseFilter {
+    /// Language code.
+    pub lang: String,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only releases on this topic (slug).
+    pub topic: Option<String>,
+    /// Only releases first published in `[from, to)`.
+    pub published_between: Option<(Timestamp, Timestamp)>,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// One line of a public listing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublicSummary {
+    /// The release.
+    pub release: Release,
+    /// Language code.
+    pub lang: String,
+    /// Slug in that language.
+    pub slug: String,
+    /// Live headline.
+    pub title: String,
+    /// Live lead.
+    pub lead: String,
+    /// Whether the translation was withdrawn.
+    pub withdrawn: bool,
+}
+
+/// A published translation with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublicRelease {
+    /// The release.
+    pub release: Release,
+    /// The translation.
+    pub translation: Translation,
+    /// The live revision.
+    pub revision: Revision,
+    /// Every publication of this translation, oldest first.
+    pub history: Vec<Publication>,
+    /// The other languages it is published in: (code, slug).
+    pub other_languages: Vec<(String, String)>,
+    /// Its topics.
+    pub topics: Vec<Topic>,
+    /// Its attribution.
+    pub spokesperson: Option<Spokesperson>,
+}
+
+const LISTING_WHERE: &str = "t.lang = $1 AND t.live_revision_id IS NOT NULL AND t.state <> 'deleted' \
+     AND ($2 = '' OR r.kind = $2) \
+     AND ($3 = '' OR EXISTS (SELECT 1 FROM revision_topics rt JOIN topics tp ON tp.id = rt.topic_id \
+          WHERE rt.revision_id = t.live_revision_id AND tp.slug = $3)) \
+     AND r.first_published_at >= $4 AND r.first_published_at < $5";
+
+impl Store {
+    /// Published translations matching `filter`, newest first.
+    pub async fn list_public(&self, filter: &ReleaseFilter) -> Result<Vec<PublicSummary>> {
+        let (from, to) = bounds(filter);
+        let rows = sqlx::query(sql(format!(
+            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, v.title, v.lead \
+             FROM translations t JOIN releases r ON r.id = t.release_id JOIN revisions v ON v.id = t.live_revision_id \
+             WHERE {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
+        )))
+        .bind(&filter.lang)
+        .bind(filter.kind.as_deref().unwrap_or(""))
+        .bind(filter.topic.as_deref().unwrap_or(""))
+        .bind(from)
+        .bind(to)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublicSummary {
+                    release: release_from_row(r)?,
+                    lang: r.try_get("lang")?,
+                    slug: r.try_get("slug")?,
+                    title: r.try_get("title")?,
+                    lead: r.try_get("lead")?,
+                    withdrawn: r.try_get::<String, _>("state")? == "withdrawn",
+                })
+            })
+            .collect()
+    }
+
+    /// How many published translations match `filter` (ignoring its page).
+    pub async fn count_public(&self, filter: &ReleaseFilter) -> Result<i64> {
+        let (from, to) = bounds(filter);
+        let row = sqlx::query(sql(format!(
+            "SELECT COUNT(*) AS n FROM translations t JOIN releases r ON r.id = t.release_id WHERE {LISTING_WHERE}"
+        )))
+        .bind(&filter.lang)
+        .bind(filter.kind.as_deref().unwrap_or(""))
+        .bind(filter.topic.as_deref().unwrap_or(""))
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// The published translation in `lang` of the release with `key` in `year`.
+    pub async fn find_public(
+        &self,
+        lang: &str,
+        year: i16,
+        key: &ReleaseKey,
+    ) -> Result<PublicRelease> {
+        let not_found = || StoreError::not_found(format!("release {key:?} of {year} in `{lang}`"));
+        let row = match key {
+            ReleaseKey::Numbered { series, seq } => {
+                sqlx::query(sql(format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE r.series = $1 AND r.year = $2 AND r.seq = $3")))
+                    .bind(series)
+                    .bind(i64::from(year))
+                    .bind(seq)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            ReleaseKey::Unnumbered { id } => {
+                sqlx::query(sql(format!("SELECT {RELEASE_COLUMNS} FROM releases r WHERE r.id = $1 AND r.year = $2 AND r.seq IS NULL")))
+                    .bind(id)
+                    .bind(i64::from(year))
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        }
+        .ok_or_else(not_found)?;
+        let release = release_from_row(&row)?;
+        let translations = self.translations_of(release.id).await?;
+        let is_public =
+            |t: &&Translation| t.live_revision_id.is_some() && t.state.as_str() != "deleted";
+        let translation = translations
+            .iter()
+            .filter(is_public)
+            .find(|t| t.lang == lang)
+            .cloned()
+            .ok_or_else(not_found)?;
+        let other_languages = translations
+            .iter()
+            .filter(is_public)
+            .filter(|t| t.lang != lang)
+            .map(|t| (t.lang.clone(), t.slug.clone()))
+            .collect();
+        let revision = self
+            .revision(
+                translation
+                    .live_revision_id
+                    .unwrap_or(translation.head_revision_id),
+            )
+            .await?;
+        let history = self.publications(translation.id).await?;
+        let topics = self
+            .list_topics()
+            .await?
+            .into_iter()
+            .filter(|t| revision.topic_ids.contains(&t.id))
+            .collect();
+        let spokesperson = match revision.spokesperson_id {
+            Some(id) => self
+                .list_spokespeople()
+                .await?
+                .into_iter()
+                .find(|s| s.id == id),
+            None => None,
+        };
+        Ok(PublicRelease {
+            release,
+            translation,
+            revision,
+            history,
+            other_languages,
+            topics,
+            spokesperson,
+        })
+    }
+
+    /// Every publication of a translation, oldest first.
+    pub async fn publications(&self, translation_id: i64) -> Result<Vec<Publication>> {
+        let rows = sqlx::query(
+            "SELECT revision_id, published_at, correction_kind, change_note FROM publications \
+             WHERE translation_id = $1 ORDER BY published_at, id",
+        )
+        .bind(translation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: Option<String> = r.try_get("correction_kind")?;
+                let note: Option<String> = r.try_get("change_note")?;
+                Ok(Publication {
+                    revision_id: r.try_get("revision_id")?,
+                    published_at: instant(r.try_get("published_at")?)?,
+                    correction: match kind.as_deref() {
+                        Some("major") => Some(Correction::Major {
+                            note: note.unwrap_or_default(),
+                        }),
+                        Some("minor") => Some(Correction::Minor),
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Every number of a series in a year, ascending; for checks and reports.
+    pub async fn numbers_in(&self, series: &str, year: i16) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT seq FROM releases WHERE series = $1 AND year = $2 AND seq IS NOT NULL ORDER BY seq")
+            .bind(series)
+            .bind(i64::from(year))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("seq")?)).collect()
+    }
+
+    /// The years that have published releases, newest first.
+    pub async fn public_years(&self, lang: &str) -> Result<Vec<i16>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT r.year FROM releases r JOIN translations t ON t.release_id = r.id \
+             WHERE t.lang = $1 AND t.live_revision_id IS NOT NULL AND r.year IS NOT NULL ORDER BY r.year DESC",
+        )
+        .bind(lang)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let y: i64 = r.try_get("year")?;
+                i16::try_from(y).map_err(|_| StoreError::Corrupt(format!("year {y}")))
+            })
+            .collect()
+    }
+}
+
+fn bounds(filter: &ReleaseFilter) -> (i64, i64) {
+    match filter.published_between {
+        Some((from, to)) => (from.as_microsecond(), to.as_microsecond()),
+        None => (i64::MIN, i64::MAX),
+    }
+}
+
+/// The [`ReleaseKey`] of a release, for building its URL.
+pub fn release_key(release: &Release) -> ReleaseKey {
+    match (&release.series, release.number) {
+        (Some(series), Some(Number { seq, .. })) => ReleaseKey::Numbered {
+            series: series.clone(),
+            seq,
+        },
+        _ => ReleaseKey::Unnumbered { id: release.id },
+    }
+}
+
+/// The year in a release's URL: its number's year, else the year of first publication.
+pub fn release_year(release: &Release, tz: &jiff::tz::TimeZone) -> Option<i16> {
+    release.number.map(|n| n.year).or_else(|| {
+        release
+            .first_published_at
+            .map(|at| pressroom_core::numbering::numbering_year(at, tz))
+    })
+}

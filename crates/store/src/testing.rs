@@ -1,0 +1,144 @@
+//! Throwaway databases for tests, on SQLite always and on PostgreSQL when
+//! `PRESSROOM_TEST_DATABASE_URL` is set. Each PostgreSQL test gets its own schema, so tests run
+//! in parallel without seeing each other; the schema is dropped when the [`TestDb`] is.
+//! With `PRESSROOM_TEST_REQUIRE_POSTGRES=1` (as CI sets it) a missing URL fails the test
+//! instead of skipping it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pressroom_core::settings::SiteSettings;
+use pressroom_core::user::{Role, User};
+
+use crate::rows::sql;
+use crate::{Backend, By, Store};
+
+/// A store on a fresh, empty database.
+pub struct TestDb {
+    /// The store, migrated.
+    pub store: Store,
+    /// The URL it was opened with.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+/// Users of the three roles, for tests that act as someone.
+pub struct People {
+    /// Role author.
+    pub author: User,
+    /// Role editor.
+    pub editor: User,
+    /// A second editor, for the two-person rule.
+    pub editor2: User,
+    /// Role admin.
+    pub admin: User,
+}
+
+/// The password every test user has.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A migrated SQLite database in a temporary folder.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let store = Store::open(&url).await.expect("open SQLite");
+        Self {
+            store,
+            url,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    /// A migrated PostgreSQL schema of its own, or `None` when no test server is configured.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(base) = std::env::var("PRESSROOM_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("PRESSROOM_TEST_REQUIRE_POSTGRES").is_err(),
+                "PRESSROOM_TEST_REQUIRE_POSTGRES is set but PRESSROOM_TEST_DATABASE_URL is not"
+            );
+            eprintln!("skipping: PRESSROOM_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let schema = format!(
+            "t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            jiff::Timestamp::now().as_millisecond() % 1_000_000
+        );
+        let admin = Store::connect(&base)
+            .await
+            .expect("connect to PRESSROOM_TEST_DATABASE_URL");
+        sqlx::query(sql(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin.pool)
+            .await
+            .expect("create schema");
+        admin.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let store = Store::open(&url).await.expect("open PostgreSQL schema");
+        Some(Self {
+            store,
+            url,
+            _dir: None,
+            pg_schema: Some((base, schema)),
+        })
+    }
+
+    /// A fresh database on `backend`; `None` for PostgreSQL without a test server.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// Sets the site up with default settings (languages az, en, ru) and one user per role.
+    pub async fn people(&self) -> People {
+        self.store
+            .bootstrap(&SiteSettings::default(), By::Cli)
+            .await
+            .expect("bootstrap");
+        let add = |name: &'static str, role: Role| async move {
+            self.store
+                .create_user(name, name, role, TEST_PASSWORD, By::Cli)
+                .await
+                .expect("create user")
+        };
+        People {
+            author: add("author", Role::Author).await,
+            editor: add("editor", Role::Editor).await,
+            editor2: add("editor2", Role::Editor).await,
+            admin: add("admin", Role::Admin).await,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.pg_schema.take() else {
+            return;
+        };
+        // Drop runs outside async; use a small runtime of our own on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = Store::connect(&base).await {
+                    let _ = sqlx::query(sql(format!("DROP SCHEMA {schema} CASCADE")))
+                        .execute(&admin.pool)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
