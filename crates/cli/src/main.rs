@@ -1,1 +1,171 @@
-fn main() {}
+//! `pressroom`: the one binary of Pressroom. Parses the command line, loads the configuration
+//! and hands over to one command module. Exit status: 0 done, 1 failed, 2 bad configuration or
+//! usage.
+
+mod commands;
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigError, Overrides};
+
+/// Pressroom: the publishing system of a government press service.
+#[derive(Debug, Parser)]
+#[command(name = "pressroom", version, about, long_about = None)]
+struct Cli {
+    /// Data folder: the SQLite database, keys and media [env: PRESSROOM_DATA_DIR] [default: ./pressroom-data]
+    #[arg(long = "data", global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Config file [env: PRESSROOM_CONFIG] [default: DATA/pressroom.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new site: config file, data folder, database and the first admin.
+    Init {
+        /// Username of the first admin.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+        /// Read the admin's password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Run the web server (and the scheduled-publication job).
+    Serve {
+        /// Address to listen on [env: PRESSROOM_LISTEN] [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Bring the database schema up to date and report what was applied.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Fill the data folder with a demo ministry (once) and serve it.
+    Demo {
+        /// Address to listen on [env: PRESSROOM_LISTEN] [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; prints a generated password unless --password-stdin is given.
+    Add {
+        /// Sign-in name (lowercase letters, digits, `.`, `_`, `-`).
+        username: String,
+        /// author, editor or admin.
+        #[arg(long)]
+        role: String,
+        /// Name shown in the editorial area [default: the username].
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account: it can no longer sign in; its work stays.
+    Disable {
+        /// Sign-in name.
+        username: String,
+    },
+    /// Re-enable a disabled account.
+    Enable {
+        /// Sign-in name.
+        username: String,
+    },
+    /// Set a new password; prints a generated one unless --password-stdin is given.
+    SetPassword {
+        /// Sign-in name.
+        username: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change an account's role.
+    SetRole {
+        /// Sign-in name.
+        username: String,
+        /// author, editor or admin.
+        role: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen,
+    };
+    let config = match Config::load(&overrides, &|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => return config_error(&e),
+    };
+    init_logging(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Init {
+                admin,
+                password_stdin,
+            } => commands::init(&config, &admin, password_stdin).await,
+            Command::Serve { .. } => commands::serve(&config).await,
+            Command::Migrate => commands::migrate(&config).await,
+            Command::User(command) => commands::user(&config, command).await,
+            Command::Demo { .. } => demo::run(&config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<ConfigError>() {
+            Some(config_err) => config_error(config_err),
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| {
+        eprintln!("warning: log filter `{filter}` is not valid; using `info`");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -41,7 +41,7 @@ pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, release_key, release_year};
 pub use releases::{NewRelease, TranslationDetail};
-pub use users::By;
+pub use users::{By, generate_password};
 pub use workflow::{DuePublication, ImportedNumber};
 
 /// Result of store operations.

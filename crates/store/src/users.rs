@@ -288,3 +288,22 @@ impl Store {
         Ok(())
     }
 }
+
+/// A random password of 20 letters and digits (about 119 bits), without look-alike characters,
+/// for `pressroom init` and `user add` when none is given.
+pub fn generate_password() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut out = String::with_capacity(20);
+    while out.len() < 20 {
+        let mut byte = [0u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        // Reject bytes past the largest multiple of the alphabet's size, so every character is
+        // equally likely.
+        let limit = 256 - (256 % ALPHABET.len());
+        if usize::from(byte[0]) < limit {
+            out.push(char::from(ALPHABET[usize::from(byte[0]) % ALPHABET.len()]));
+        }
+    }
+    out
+}

@@ -1,1 +1,94 @@
-//! placeholder
+//! Pressroom's HTTP layer: the public site, health checks, templates and static assets.
+//!
+//! Handlers are thin: they parse the request, ask the store, and render a template. Rules live
+//! in `pressroom-core`, SQL in `pressroom-store`.
+//!
+//! # Layout
+//!
+//! - [`AppState`] and [`router`]: the application, built once and shared by every request.
+//! - `public`: the reader's pages (home, listings, release page, editable pages).
+//! - `view`: turning store records into what templates show (URLs, dates, numbers).
+//! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
+//! - `assets`: static files with content-hashed URLs.
+//! - `headers`: security headers on every response.
+//! - `health`: `/healthz` and `/readyz`.
+//! - `error`: one error type that renders as an HTML error page and logs faults.
+//! - [`scheduler`]: the background job that publishes scheduled releases.
+
+mod assets;
+mod error;
+mod headers;
+mod health;
+mod public;
+pub mod scheduler;
+mod templates;
+mod view;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use pressroom_store::Store;
+use tower_http::trace::TraceLayer;
+
+pub use error::WebError;
+
+/// Settings of the web layer, from the config file.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// The site's public address without a trailing slash (`https://mfa.example.org`), used in
+    /// canonical links and feeds; empty means "relative to the request".
+    pub base_url: String,
+    /// A folder whose `templates/` and `assets/` override the default theme's files.
+    pub theme_dir: Option<PathBuf>,
+}
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: WebConfig,
+    templates: templates::Templates,
+    assets: assets::Assets,
+}
+
+impl AppState {
+    /// Builds the state: loads the theme (failing if a theme file cannot be read).
+    pub fn new(store: Store, config: WebConfig) -> Result<Self, WebError> {
+        let templates = templates::Templates::new(config.theme_dir.clone());
+        let assets = assets::Assets::load(config.theme_dir.as_deref())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                templates,
+                assets,
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+}
+
+/// The whole application: public site, assets and health checks.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(assets::router())
+        .merge(public::router())
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

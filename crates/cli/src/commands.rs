@@ -1,0 +1,288 @@
+//! The commands other than `demo`: init, serve, migrate, user. Each is a short script over the
+//! store and web crates; anything reusable belongs there, not here.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use pressroom_core::settings::SiteSettings;
+use pressroom_core::user::Role;
+use pressroom_store::{By, Store, StoreError, generate_password};
+use pressroom_web::{AppState, WebConfig, router, scheduler};
+use tokio::sync::watch;
+
+use crate::UserCommand;
+use crate::config::{self, Config};
+
+/// Opens the configured database, migrating it.
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    Store::open(&config.database_url()).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact(&config.database_url())
+        )
+    })
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!(
+            "standard input gave an empty password; pipe one in, e.g. `printf '%s' \"$PASS\" | pressroom ...`"
+        );
+    }
+    Ok(password)
+}
+
+/// `pressroom init`.
+pub(crate) async fn init(config: &Config, admin: &str, password_stdin: bool) -> anyhow::Result<()> {
+    let password = if password_stdin {
+        Some(read_password_stdin()?)
+    } else {
+        None
+    };
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = open_store(config).await?;
+    let users = store.list_users().await?;
+    if !users.is_empty() {
+        bail!(
+            "{} already holds a Pressroom site with {} account(s); nothing was changed. Use `pressroom user add` \
+             to add people, or --data to choose another folder",
+            config.data_dir.display(),
+            users.len()
+        );
+    }
+    let config_path = config.data_dir.join(config::FILE_NAME);
+    if config.file.is_none() && !config_path.exists() {
+        std::fs::write(&config_path, config::default_file_text())
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+        println!("Wrote the config file {}", config_path.display());
+    }
+    store.bootstrap(&SiteSettings::default(), By::Cli).await?;
+    let (password, generated) = match password {
+        Some(p) => (p, false),
+        None => (generate_password(), true),
+    };
+    store
+        .create_user(admin, admin, Role::Admin, &password, By::Cli)
+        .await
+        .map_err(user_error)?;
+    println!("Created the site in {}", config.data_dir.display());
+    if generated {
+        println!("Admin account: {admin}\nPassword (shown only now, store it safely): {password}");
+    } else {
+        println!("Admin account: {admin} (password from standard input)");
+    }
+    println!(
+        "Start the server with: pressroom serve --data {}",
+        config.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `pressroom migrate`.
+pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url()).await?;
+    let applied = store.migrate().await?;
+    if applied.is_empty() {
+        println!(
+            "The database is up to date (schema version {}).",
+            store.schema_version().await?
+        );
+    } else {
+        println!(
+            "Applied migrations {applied:?}; schema version is now {}.",
+            store.schema_version().await?
+        );
+    }
+    Ok(())
+}
+
+/// `pressroom serve`.
+pub(crate) async fn serve(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    serve_store(config, store, || {}).await
+}
+
+/// Serves `store` until SIGINT or SIGTERM, then finishes requests in flight and stops the
+/// scheduler. `on_listening` runs once the address is bound.
+pub(crate) async fn serve_store(
+    config: &Config,
+    store: Store,
+    on_listening: impl FnOnce(),
+) -> anyhow::Result<()> {
+    let web = WebConfig {
+        base_url: config.base_url.clone(),
+        theme_dir: config.theme_dir.clone(),
+    };
+    let state = AppState::new(store.clone(), web)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another server using it? Choose another with --listen",
+                config.listen
+            )
+        })?;
+    tracing::info!(address = %config.listen, "listening");
+    on_listening();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let job = tokio::spawn(scheduler::run(store.clone(), stop_rx));
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = job.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Turns a store error about bad input into a plain message (no "error:" chain noise).
+fn user_error(e: StoreError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// `pressroom user …`.
+pub(crate) async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            password_stdin,
+        } => {
+            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (generate_password(), true)
+            };
+            let display = name.unwrap_or_else(|| username.clone());
+            let user = store
+                .create_user(&username, &display, role, &password, By::Cli)
+                .await
+                .map_err(user_error)?;
+            println!("Added {} ({})", user.username, user.role);
+            if generated {
+                println!("Password (shown only now): {password}");
+            }
+        }
+        UserCommand::List => {
+            let users = store.list_users().await?;
+            println!("{:<24} {:<8} {:<9} NAME", "USERNAME", "ROLE", "STATUS");
+            for u in users {
+                let status = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<24} {:<8} {:<9} {}",
+                    u.username, u.role, status, u.display_name
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            store
+                .set_disabled(&username, true, By::Cli)
+                .await
+                .map_err(user_error)?;
+            println!("Disabled {username}; their work and history stay.");
+        }
+        UserCommand::Enable { username } => {
+            store
+                .set_disabled(&username, false, By::Cli)
+                .await
+                .map_err(user_error)?;
+            println!("Enabled {username}.");
+        }
+        UserCommand::SetPassword {
+            username,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (generate_password(), true)
+            };
+            store
+                .set_password(&username, &password, By::Cli)
+                .await
+                .map_err(user_error)?;
+            println!("Set a new password for {username}.");
+            if generated {
+                println!("Password (shown only now): {password}");
+            }
+        }
+        UserCommand::SetRole { username, role } => {
+            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            store
+                .set_role(&username, role, By::Cli)
+                .await
+                .map_err(user_error)?;
+            println!("{username} is now {role}.");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(
+            super::redact("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
+        assert_eq!(super::redact("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
