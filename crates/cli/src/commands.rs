@@ -129,15 +129,18 @@ pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `pressroom serve`.
 pub(crate) async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;
-    serve_store(config, store, || {}).await
+    serve_store(config, store, |address| {
+        println!("Pressroom is running at http://{address}/")
+    })
+    .await
 }
 
 /// Serves `store` until SIGINT or SIGTERM, then finishes requests in flight and stops the
-/// scheduler. `on_listening` runs once the address is bound.
+/// scheduler. `on_listening` runs with the bound address (the real port when 0 was asked).
 pub(crate) async fn serve_store(
     config: &Config,
     store: Store,
-    on_listening: impl FnOnce(),
+    on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     let web = WebConfig {
         base_url: config.base_url.clone(),
@@ -152,8 +155,9 @@ pub(crate) async fn serve_store(
                 config.listen
             )
         })?;
-    tracing::info!(address = %config.listen, "listening");
-    on_listening();
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+    on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
     let job = tokio::spawn(scheduler::run(store.clone(), stop_rx));
     axum::serve(listener, router(state))

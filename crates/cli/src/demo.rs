@@ -134,9 +134,8 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<()> {
             println!("Loaded {count} releases.");
         }
     }
-    let address = format!("http://{}/", config.listen);
-    serve_store(config, store, || {
-        println!("\nPressroom demo is running at {address}");
+    serve_store(config, store, |address| {
+        println!("\nPressroom demo is running at http://{address}/");
         println!("Demo accounts (password `{DEMO_PASSWORD}` for each):");
         for (username, _, role, what) in PEOPLE {
             println!("  {username:<8} {role:<7} {what}");
