@@ -145,6 +145,7 @@ pub(crate) async fn serve_store(
     let web = WebConfig {
         base_url: config.base_url.clone(),
         theme_dir: config.theme_dir.clone(),
+        cache_bytes: config.page_cache_mb << 20,
     };
     let state = AppState::new(store.clone(), web)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -155,13 +156,14 @@ pub(crate) async fn serve_store(
                 config.listen
             )
         })?;
+    let shutdown = shutdown_signal()?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
     let job = tokio::spawn(scheduler::run(store.clone(), stop_rx));
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
     let _ = job.await;
@@ -170,26 +172,30 @@ pub(crate) async fn serve_store(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Waits for SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal that arrives right after start-up is not lost (and does
+/// not kill the process mid-request).
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+            tracing::info!("shutting down: finishing requests in flight");
+        })
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+    }
 }
 
 /// Turns a store error about bad input into a plain message (no "error:" chain noise).

@@ -14,6 +14,9 @@ pub const FILE_NAME: &str = "pressroom.toml";
 /// The default data folder, relative to where pressroom runs.
 pub const DEFAULT_DATA_DIR: &str = "pressroom-data";
 
+/// The default memory for cached pages, in MiB.
+pub const DEFAULT_PAGE_CACHE_MB: usize = 64;
+
 /// The default listening address: loopback only, until an operator chooses otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -34,6 +37,8 @@ pub struct Config {
     pub theme_dir: Option<PathBuf>,
     /// Log filter (`info`, `pressroom=debug,info` …).
     pub log: String,
+    /// Memory for cached public pages, in MiB; 0 turns the cache off.
+    pub page_cache_mb: usize,
 }
 
 /// A configuration value that cannot be used.
@@ -88,6 +93,7 @@ const KEYS: &[&str] = &[
     "base_url",
     "theme_dir",
     "log",
+    "page_cache_mb",
 ];
 
 impl Config {
@@ -198,6 +204,19 @@ impl Config {
         let log = env_var("PRESSROOM_LOG")
             .or(get("log")?)
             .unwrap_or_else(|| "info".to_owned());
+        let page_cache_mb = match env_var("PRESSROOM_PAGE_CACHE_MB") {
+            Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                source: "the PRESSROOM_PAGE_CACHE_MB variable".to_owned(),
+                key: "page_cache_mb".to_owned(),
+                message: format!("`{v}` is not a whole number of MiB (0 turns the cache off)"),
+            })?,
+            None => match &file_values {
+                Some((path, table)) => {
+                    integer(path, table, "page_cache_mb")?.unwrap_or(DEFAULT_PAGE_CACHE_MB)
+                }
+                None => DEFAULT_PAGE_CACHE_MB,
+            },
+        };
         Ok(Self {
             file: file_values.map(|(p, _)| p),
             listen,
@@ -206,6 +225,7 @@ impl Config {
             base_url,
             theme_dir,
             log,
+            page_cache_mb,
         })
     }
 
@@ -266,6 +286,20 @@ fn string(path: &Path, table: &toml::Table, key: &str) -> Result<Option<String>,
     }
 }
 
+fn integer(path: &Path, table: &toml::Table, key: &str) -> Result<Option<usize>, ConfigError> {
+    match table.get(key) {
+        None => Ok(None),
+        Some(toml::Value::Integer(n)) if (0..=1_000_000).contains(n) => {
+            Ok(usize::try_from(*n).ok())
+        }
+        Some(other) => Err(ConfigError {
+            source: path.display().to_string(),
+            key: key.to_owned(),
+            message: format!("expected a whole number from 0 to 1000000, found `{other}`"),
+        }),
+    }
+}
+
 /// The commented config file `pressroom init` writes.
 pub fn default_file_text() -> String {
     format!(
@@ -290,6 +324,9 @@ database_url = ""
 
 # Log filter: error, warn, info, debug, or per module (pressroom_web=debug,info).
 log = "info"
+
+# Memory for cached public pages, in MiB (0 turns the cache off).
+page_cache_mb = {DEFAULT_PAGE_CACHE_MB}
 "#
     )
 }
@@ -393,6 +430,12 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("not valid TOML")
+        );
+
+        write(dir.path(), "page_cache_mb = -1\n");
+        assert_eq!(
+            Config::load(&overrides, &no_env).unwrap_err().key,
+            "page_cache_mb"
         );
 
         write(dir.path(), "database_url = \"mysql://x\"\n");

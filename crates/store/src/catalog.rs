@@ -65,6 +65,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -94,6 +95,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -154,6 +156,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -227,6 +230,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Site);
         Ok(Topic {
             id,
             slug: slug_text.to_owned(),
@@ -299,6 +303,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Site);
         Ok(Spokesperson {
             id,
             key: key.to_owned(),
@@ -376,6 +381,10 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify(&crate::Change::Page {
+            slug: page_slug.to_owned(),
+            lang: lang.to_owned(),
+        });
         Ok(())
     }
 

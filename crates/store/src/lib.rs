@@ -19,6 +19,7 @@
 
 mod audit;
 mod catalog;
+mod changes;
 mod error;
 mod migrate;
 mod public;
@@ -37,9 +38,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
+pub use changes::{Change, ChangeListener};
 pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
-pub use public::{PublicRelease, PublicSummary, ReleaseFilter, release_key, release_year};
+pub use public::{
+    PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry, release_key, release_year,
+};
 pub use releases::{NewRelease, TranslationDetail};
 pub use users::{By, generate_password};
 pub use workflow::{DuePublication, ImportedNumber};
@@ -61,6 +65,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    listeners: changes::Listeners,
 }
 
 impl std::fmt::Debug for Store {
@@ -122,9 +127,23 @@ impl Store {
                     .await?
             }
         };
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            listeners: changes::Listeners::default(),
+        };
         migrate::check_not_newer(&store).await?;
         Ok(store)
+    }
+
+    /// Registers a listener for changes that readers can see (the page cache).
+    pub fn subscribe(&self, listener: std::sync::Arc<dyn ChangeListener>) {
+        self.listeners.add(listener);
+    }
+
+    /// Tells the listeners about a committed change.
+    pub(crate) fn notify(&self, change: &Change) {
+        self.listeners.notify(change);
     }
 
     /// Which backend this store uses.

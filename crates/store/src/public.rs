@@ -42,8 +42,26 @@ pub struct PublicSummary {
     pub title: String,
     /// Live lead.
     pub lead: String,
+    /// Live body (Markdown), for feeds.
+    pub body: String,
+    /// When the live revision was published (the release date for a first publication, later
+    /// for a correction).
+    pub last_published_at: Timestamp,
     /// Whether the translation was withdrawn.
     pub withdrawn: bool,
+}
+
+/// One published translation, for the sitemap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitemapEntry {
+    /// The release.
+    pub release: Release,
+    /// Language code.
+    pub lang: String,
+    /// Slug in that language.
+    pub slug: String,
+    /// When the live revision was published.
+    pub last_published_at: Timestamp,
 }
 
 /// A published translation with everything its page shows.
@@ -71,12 +89,59 @@ const LISTING_WHERE: &str = "t.lang = $1 AND t.live_revision_id IS NOT NULL AND 
           WHERE rt.revision_id = t.live_revision_id AND tp.slug = $3)) \
      AND r.first_published_at >= $4 AND r.first_published_at < $5";
 
+/// When the live revision of translation `t` was published.
+const LAST_PUBLISHED: &str = "(SELECT MAX(p.published_at) FROM publications p WHERE p.revision_id = t.live_revision_id) AS last_published_at";
+
 impl Store {
+    /// Every published translation, for the sitemap, newest first.
+    pub async fn sitemap_entries(&self) -> Result<Vec<SitemapEntry>> {
+        let rows = sqlx::query(sql(format!(
+            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, {LAST_PUBLISHED} FROM translations t \
+             JOIN releases r ON r.id = t.release_id \
+             WHERE t.live_revision_id IS NOT NULL AND t.state <> 'deleted' ORDER BY r.first_published_at DESC, r.id DESC"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SitemapEntry {
+                    release: release_from_row(r)?,
+                    lang: r.try_get("lang")?,
+                    slug: r.try_get("slug")?,
+                    last_published_at: instant(r.try_get("last_published_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// When each release published in `lang` within `[from, to)` was first published, for
+    /// archive navigation.
+    pub async fn public_dates(
+        &self,
+        lang: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
+        let rows = sqlx::query(
+            "SELECT r.first_published_at FROM releases r JOIN translations t ON t.release_id = r.id \
+             WHERE t.lang = $1 AND t.live_revision_id IS NOT NULL AND t.state <> 'deleted' \
+             AND r.first_published_at >= $2 AND r.first_published_at < $3",
+        )
+        .bind(lang)
+        .bind(from.as_microsecond())
+        .bind(to.as_microsecond())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| instant(r.try_get("first_published_at")?))
+            .collect()
+    }
+
     /// Published translations matching `filter`, newest first.
     pub async fn list_public(&self, filter: &ReleaseFilter) -> Result<Vec<PublicSummary>> {
         let (from, to) = bounds(filter);
         let rows = sqlx::query(sql(format!(
-            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, v.title, v.lead \
+            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, v.title, v.lead, v.body, {LAST_PUBLISHED} \
              FROM translations t JOIN releases r ON r.id = t.release_id JOIN revisions v ON v.id = t.live_revision_id \
              WHERE {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
         )))
@@ -97,6 +162,8 @@ impl Store {
                     slug: r.try_get("slug")?,
                     title: r.try_get("title")?,
                     lead: r.try_get("lead")?,
+                    body: r.try_get("body")?,
+                    last_published_at: instant(r.try_get("last_published_at")?)?,
                     withdrawn: r.try_get::<String, _>("state")? == "withdrawn",
                 })
             })

@@ -143,6 +143,12 @@ impl Store {
         entry.flagged = outcome.flagged;
         append(&mut *tx, entry).await?;
         tx.commit().await?;
+        if outcome.publishes || outcome.next == State::Withdrawn {
+            self.notify(&crate::Change::Release {
+                release_id: translation.release_id,
+                lang: translation.lang.clone(),
+            });
+        }
         self.translation(translation_id).await
     }
 

@@ -7,6 +7,8 @@
 //!
 //! - [`AppState`] and [`router`]: the application, built once and shared by every request.
 //! - `public`: the reader's pages (home, listings, release page, editable pages).
+//! - `cache`: the in-memory cache of rendered pages (ETag, compression, invalidation by tag).
+//! - `i18n`: interface strings from Fluent files, per language.
 //! - `view`: turning store records into what templates show (URLs, dates, numbers).
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
@@ -16,9 +18,11 @@
 //! - [`scheduler`]: the background job that publishes scheduled releases.
 
 mod assets;
+mod cache;
 mod error;
 mod headers;
 mod health;
+mod i18n;
 mod public;
 pub mod scheduler;
 mod templates;
@@ -41,6 +45,8 @@ pub struct WebConfig {
     pub base_url: String,
     /// A folder whose `templates/` and `assets/` override the default theme's files.
     pub theme_dir: Option<PathBuf>,
+    /// Bytes of memory for cached pages; 0 turns the cache off.
+    pub cache_bytes: usize,
 }
 
 /// What every request handler can reach.
@@ -54,19 +60,26 @@ struct Inner {
     config: WebConfig,
     templates: templates::Templates,
     assets: assets::Assets,
+    i18n: Arc<i18n::I18n>,
+    cache: Arc<cache::PageCache>,
 }
 
 impl AppState {
     /// Builds the state: loads the theme (failing if a theme file cannot be read).
     pub fn new(store: Store, config: WebConfig) -> Result<Self, WebError> {
-        let templates = templates::Templates::new(config.theme_dir.clone());
+        let i18n = Arc::new(i18n::I18n::new()?);
+        let templates = templates::Templates::new(config.theme_dir.clone(), i18n.clone());
         let assets = assets::Assets::load(config.theme_dir.as_deref())?;
+        let cache = Arc::new(cache::PageCache::new(config.cache_bytes));
+        store.subscribe(cache.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 templates,
                 assets,
+                i18n,
+                cache,
             }),
         })
     }
@@ -79,6 +92,11 @@ impl AppState {
     fn config(&self) -> &WebConfig {
         &self.inner.config
     }
+
+    /// How many pages are cached and their size in bytes.
+    pub fn cache_stats(&self) -> (usize, usize) {
+        self.inner.cache.stats()
+    }
 }
 
 /// The whole application: public site, assets and health checks.
@@ -86,7 +104,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(assets::router())
-        .merge(public::router())
+        .merge(public::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve_cached,
+        )))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())

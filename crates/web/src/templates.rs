@@ -2,11 +2,15 @@
 //! replaceable by a file of the same name in the theme folder's `templates/`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use fluent_bundle::FluentValue;
 use minijinja::Environment;
+use minijinja::value::{Kwargs, Value};
 use serde::Serialize;
 
 use crate::WebError;
+use crate::i18n::I18n;
 
 const EMBEDDED: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
@@ -23,9 +27,30 @@ pub(crate) struct Templates {
 }
 
 impl Templates {
-    /// Templates from `theme_dir/templates/` where present, else the embedded ones.
-    pub(crate) fn new(theme_dir: Option<PathBuf>) -> Self {
+    /// Templates from `theme_dir/templates/` where present, else the embedded ones; `t(key,
+    /// name=value …)` in a template is the interface string `key` in the page's `lang`.
+    pub(crate) fn new(theme_dir: Option<PathBuf>, i18n: Arc<I18n>) -> Self {
         let mut env = Environment::new();
+        env.add_function(
+            "t",
+            move |state: &minijinja::State<'_, '_>, key: &str, kwargs: Kwargs| {
+                let lang = state
+                    .lookup("lang")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                let mut args: Vec<(&str, FluentValue<'_>)> = Vec::new();
+                for name in kwargs.args() {
+                    let value: Value = kwargs.get(name)?;
+                    let fluent = match value.as_i64() {
+                        Some(n) => FluentValue::from(n),
+                        None => FluentValue::from(value.to_string()),
+                    };
+                    args.push((name, fluent));
+                }
+                kwargs.assert_all_used()?;
+                Ok(i18n.text(&lang, key, &args))
+            },
+        );
         env.set_loader(move |name| {
             if let Some(dir) = &theme_dir {
                 let path = dir.join("templates").join(name);
@@ -58,7 +83,7 @@ impl Templates {
 fn html_formatter(
     out: &mut minijinja::Output<'_>,
     state: &minijinja::State<'_, '_>,
-    value: &minijinja::Value,
+    value: &Value,
 ) -> Result<(), minijinja::Error> {
     if value.is_safe() || !matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
         return minijinja::escape_formatter(out, state, value);

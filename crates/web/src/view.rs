@@ -6,12 +6,14 @@ use jiff::civil::Date;
 use pressroom_core::language::pick;
 use pressroom_core::markdown::QaLabels;
 use pressroom_core::numbering::NumberSeries;
-use pressroom_core::release::{Kind, Release, release_segment};
+use pressroom_core::release::{Kind, Release, Topic, release_segment};
 use pressroom_core::settings::SiteSettings;
 use pressroom_store::{PublicSummary, release_key, release_year};
 use serde::Serialize;
 
-/// The parts of every page: site name, languages, footer.
+use crate::i18n::I18n;
+
+/// The parts of every page: site name, languages, footer, feeds.
 #[derive(Debug, Serialize)]
 pub(crate) struct Chrome {
     pub lang: String,
@@ -19,10 +21,14 @@ pub(crate) struct Chrome {
     pub site_title: String,
     pub rights_notice: String,
     pub css_url: String,
+    pub js_url: String,
     pub languages: Vec<LanguageLink>,
     pub pages: Vec<PageLink>,
     pub home_url: String,
     pub releases_url: String,
+    pub feed_url: String,
+    /// This page's own absolute URL, for the canonical link.
+    pub canonical: String,
 }
 
 /// A link to the same page (or the home page) in another language.
@@ -31,6 +37,8 @@ pub(crate) struct LanguageLink {
     pub code: String,
     pub name: String,
     pub url: String,
+    /// Whether this page exists in that language (`hreflang` alternates list only those).
+    pub alternate: bool,
     pub current: bool,
 }
 
@@ -60,6 +68,7 @@ pub(crate) struct Ctx<'a> {
     pub settings: &'a SiteSettings,
     pub kinds: &'a [Kind],
     pub series: &'a [NumberSeries],
+    pub i18n: &'a I18n,
 }
 
 impl Ctx<'_> {
@@ -74,6 +83,11 @@ impl Ctx<'_> {
             || key.to_owned(),
             |k| pick(&k.names, self.lang, self.settings.default_language()).to_owned(),
         )
+    }
+
+    /// A topic's name in this language.
+    pub fn topic_name(&self, topic: &Topic) -> String {
+        pick(&topic.names, self.lang, self.settings.default_language()).to_owned()
     }
 
     /// The release's number as the series displays it in this language.
@@ -97,7 +111,29 @@ impl Ctx<'_> {
 
     /// A date in words in this language.
     pub fn date_text(&self, at: Timestamp) -> String {
-        long_date(self.lang, self.local_date(at))
+        self.i18n.long_date(self.lang, self.local_date(at))
+    }
+
+    /// An interface string.
+    pub fn text(&self, key: &str) -> String {
+        self.i18n.text(self.lang, key, &[])
+    }
+
+    /// The labels of question and answer blocks.
+    pub fn qa_labels(&self) -> (String, String) {
+        (self.text("question"), self.text("answer"))
+    }
+
+    /// Renders Markdown with this language's question/answer labels.
+    pub fn markdown(&self, text: &str) -> String {
+        let (question, answer) = self.qa_labels();
+        pressroom_core::markdown::render(
+            text,
+            &QaLabels {
+                question: &question,
+                answer: &answer,
+            },
+        )
     }
 
     /// A listing card.
@@ -133,65 +169,36 @@ pub(crate) fn release_path(
     )
 }
 
-/// "4 October 2021", "4 oktyabr 2021", "4 октября 2021"; ISO dates for other languages.
-// The public-site issue moves these words into the localisation files with the rest of the
-// interface strings.
-pub(crate) fn long_date(lang: &str, date: Date) -> String {
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    const AZ: [&str; 12] = [
-        "yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avqust", "sentyabr",
-        "oktyabr", "noyabr", "dekabr",
-    ];
-    const RU: [&str; 12] = [
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ];
-    let month = usize::try_from(date.month() - 1).unwrap_or(0);
-    let names = match lang {
-        "en" => EN,
-        "az" => AZ,
-        "ru" => RU,
-        _ => return date.to_string(),
-    };
-    format!("{} {} {}", date.day(), names[month], date.year())
+/// Percent-encodes everything but unreserved characters (RFC 3986), for query values and
+/// share links.
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
-/// The labels of question and answer blocks in `lang`.
-pub(crate) fn qa_labels(lang: &str) -> QaLabels<'static> {
-    match lang {
-        "az" => QaLabels {
-            question: "Sual",
-            answer: "Cavab",
-        },
-        "ru" => QaLabels {
-            question: "Вопрос",
-            answer: "Ответ",
-        },
-        _ => pressroom_core::markdown::ENGLISH_LABELS,
+/// Escapes text for XML (feeds, sitemap).
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids are dropped rather than making the feed invalid.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
     }
+    out
 }
 
 #[cfg(test)]
@@ -199,11 +206,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_read_naturally_in_each_language() {
-        let d = jiff::civil::date(2021, 10, 4);
-        assert_eq!(long_date("en", d), "4 October 2021");
-        assert_eq!(long_date("az", d), "4 oktyabr 2021");
-        assert_eq!(long_date("ru", d), "4 октября 2021");
-        assert_eq!(long_date("de", d), "2021-10-04");
+    fn escaping_is_safe_for_urls_and_xml() {
+        assert_eq!(urlencode("a b/ç"), "a%20b%2F%C3%A7");
+        assert_eq!(
+            xml_escape("<a href=\"x\">&'\u{1}</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;"
+        );
     }
 }

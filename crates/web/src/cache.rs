@@ -1,0 +1,344 @@
+//! The in-memory cache of rendered public pages.
+//!
+//! A handler marks a response cacheable by attaching [`CacheTags`]: what the page depends on
+//! (`release:12`, `list:en`, `chrome:en`, `sitemap`). The cache keeps the body with its gzip
+//! and brotli forms, an ETag and a Last-Modified, within a byte budget (oldest entries go
+//! first). When the store reports a [`Change`], exactly the entries whose tags it touches are
+//! dropped. Responses that are not cached (errors, redirects) pass through untouched.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderValue,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, VARY,
+};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use pressroom_store::{Change, ChangeListener};
+
+use crate::AppState;
+
+/// What a cached page depends on; attached to a response as an extension.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CacheTags(pub Vec<String>);
+
+/// The largest page we cache; anything bigger is served but not kept.
+const MAX_ENTRY_BYTES: usize = 4 << 20;
+/// The longest URL we use as a key; longer ones are garbage, not readers.
+const MAX_KEY_BYTES: usize = 2048;
+
+struct Entry {
+    tags: Vec<String>,
+    content_type: HeaderValue,
+    etag: String,
+    last_modified: Timestamp,
+    identity: Bytes,
+    gzip: Bytes,
+    brotli: Bytes,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        self.identity.len()
+            + self.gzip.len()
+            + self.brotli.len()
+            + self.tags.iter().map(String::len).sum::<usize>()
+            + 256
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Arc<Entry>>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+/// The page cache, bounded in bytes. A budget of zero disables it.
+pub(crate) struct PageCache {
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+impl PageCache {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves a consistent map (no partial updates), so a
+        // poisoned lock is safe to keep using.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        self.lock().entries.get(key).cloned()
+    }
+
+    fn insert(&self, key: String, entry: Entry) -> Arc<Entry> {
+        let entry = Arc::new(entry);
+        let size = entry.size();
+        if size > MAX_ENTRY_BYTES || size > self.max_bytes {
+            return entry;
+        }
+        let mut inner = self.lock();
+        if let Some(old) = inner.entries.insert(key.clone(), entry.clone()) {
+            inner.bytes -= old.size();
+            inner.order.retain(|k| k != &key);
+        }
+        inner.bytes += size;
+        inner.order.push_back(key);
+        while inner.bytes > self.max_bytes {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(old) = inner.entries.remove(&oldest) {
+                inner.bytes -= old.size();
+            }
+        }
+        entry
+    }
+
+    /// Drops every entry carrying one of `tags`; `None` drops everything.
+    fn drop_tagged(&self, tags: Option<&[String]>) {
+        let mut inner = self.lock();
+        let stale: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(_, e)| tags.is_none_or(|tags| e.tags.iter().any(|t| tags.contains(t))))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &stale {
+            if let Some(old) = inner.entries.remove(key) {
+                inner.bytes -= old.size();
+            }
+        }
+        inner.order.retain(|k| !stale.contains(k));
+    }
+
+    /// How many pages are cached, and their bytes (for tests and metrics).
+    pub(crate) fn stats(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.bytes)
+    }
+}
+
+impl ChangeListener for PageCache {
+    fn changed(&self, change: &Change) {
+        match change {
+            Change::Release { release_id, lang } => {
+                self.drop_tagged(Some(&[
+                    format!("release:{release_id}"),
+                    format!("list:{lang}"),
+                    "sitemap".to_owned(),
+                ]));
+            }
+            Change::Page { lang, .. } => {
+                self.drop_tagged(Some(&[format!("chrome:{lang}"), "sitemap".to_owned()]))
+            }
+            Change::Site => self.drop_tagged(None),
+        }
+    }
+}
+
+/// The middleware: answers from the cache, or renders and keeps what handlers tagged.
+pub(crate) async fn serve_cached(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let cache = &state.inner.cache;
+    let key = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let cacheable_request = cache.max_bytes > 0
+        && (request.method() == Method::GET || request.method() == Method::HEAD)
+        && key.len() <= MAX_KEY_BYTES;
+    if !cacheable_request {
+        return next.run(request).await;
+    }
+    let headers = request.headers().clone();
+    if let Some(entry) = cache.get(&key) {
+        return respond(&entry, &headers);
+    }
+    let response = next.run(request).await;
+    let Some(tags) = response.extensions().get::<CacheTags>().cloned() else {
+        return response;
+    };
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ENTRY_BYTES * 4).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    };
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
+    let entry = Entry {
+        tags: tags.0,
+        content_type,
+        etag: format!("\"{:016x}\"", crate::assets::fnv1a(&bytes)),
+        last_modified: Timestamp::now(),
+        gzip: gzip(&bytes),
+        brotli: brotli(&bytes),
+        identity: bytes,
+    };
+    let entry = cache.insert(key, entry);
+    respond(&entry, &headers)
+}
+
+fn respond(entry: &Entry, request: &axum::http::HeaderMap) -> Response {
+    let last_modified = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&entry.last_modified)
+        .unwrap_or_default();
+    let not_modified = match request.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags
+            .split(',')
+            .any(|t| t.trim() == entry.etag || t.trim() == "*"),
+        None => request
+            .get(IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| jiff::fmt::rfc2822::parse(v).ok())
+            .is_some_and(|since| since.timestamp().as_second() >= entry.last_modified.as_second()),
+    };
+    let mut builder = Response::builder()
+        .header(ETAG, &entry.etag)
+        .header(LAST_MODIFIED, last_modified)
+        .header(CACHE_CONTROL, "public, max-age=0, must-revalidate")
+        .header(VARY, "Accept-Encoding");
+    if not_modified {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_default();
+    }
+    let accepts = |coding: &str| {
+        request
+            .get_all(ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|c| {
+                let mut parts = c.trim().split(';');
+                parts.next() == Some(coding) && parts.all(|q| q.trim() != "q=0")
+            })
+    };
+    builder = builder.header(CONTENT_TYPE, entry.content_type.clone());
+    let body = if accepts("br") && !entry.brotli.is_empty() {
+        builder = builder.header(CONTENT_ENCODING, "br");
+        entry.brotli.clone()
+    } else if accepts("gzip") && !entry.gzip.is_empty() {
+        builder = builder.header(CONTENT_ENCODING, "gzip");
+        entry.gzip.clone()
+    } else {
+        entry.identity.clone()
+    };
+    builder.body(Body::from(body)).unwrap_or_default()
+}
+
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::default(),
+    );
+    match encoder.write_all(bytes).and_then(|()| encoder.finish()) {
+        Ok(out) => Bytes::from(out),
+        Err(_) => Bytes::new(),
+    }
+}
+
+fn brotli(bytes: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 5,
+        lgwin: 22,
+        ..Default::default()
+    };
+    match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
+        Ok(_) => Bytes::from(out),
+        Err(_) => Bytes::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(tags: &[&str], size: usize) -> Entry {
+        Entry {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            content_type: HeaderValue::from_static("text/html"),
+            etag: "\"x\"".into(),
+            last_modified: Timestamp::now(),
+            identity: Bytes::from(vec![b'a'; size]),
+            gzip: Bytes::new(),
+            brotli: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn the_budget_is_kept_by_dropping_the_oldest() {
+        let cache = PageCache::new(5_000);
+        for i in 0..10 {
+            cache.insert(format!("/p{i}"), entry(&["list:en"], 1_000));
+        }
+        let (count, bytes) = cache.stats();
+        assert!(bytes <= 5_000, "{bytes}");
+        assert!(count >= 3);
+        assert!(cache.get("/p9").is_some() && cache.get("/p0").is_none());
+    }
+
+    #[test]
+    fn a_change_drops_exactly_the_pages_it_touches() {
+        let cache = PageCache::new(1 << 20);
+        cache.insert(
+            "/en/releases/2021/1-a".into(),
+            entry(&["release:1", "chrome:en"], 10),
+        );
+        cache.insert(
+            "/en/releases/2021/2-b".into(),
+            entry(&["release:2", "chrome:en"], 10),
+        );
+        cache.insert("/en/".into(), entry(&["list:en", "chrome:en"], 10));
+        cache.insert("/ru/".into(), entry(&["list:ru", "chrome:ru"], 10));
+        cache.insert("/sitemap.xml".into(), entry(&["sitemap"], 10));
+        cache.changed(&Change::Release {
+            release_id: 1,
+            lang: "en".into(),
+        });
+        let kept: Vec<bool> = [
+            "/en/releases/2021/1-a",
+            "/en/releases/2021/2-b",
+            "/en/",
+            "/ru/",
+            "/sitemap.xml",
+        ]
+        .iter()
+        .map(|k| cache.get(k).is_some())
+        .collect();
+        assert_eq!(kept, [false, true, false, true, false]);
+        cache.changed(&Change::Page {
+            slug: "privacy".into(),
+            lang: "en".into(),
+        });
+        assert!(cache.get("/en/releases/2021/2-b").is_none() && cache.get("/ru/").is_some());
+        cache.changed(&Change::Site);
+        assert_eq!(cache.stats().0, 0);
+    }
+}

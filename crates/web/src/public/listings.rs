@@ -1,0 +1,379 @@
+//! Home, listings, archives by year and month, and topic pages: one query shape with filters.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use jiff::Timestamp;
+use minijinja::context;
+use pressroom_store::ReleaseFilter;
+use serde::Deserialize;
+
+use super::{Loaded, all_languages, chrome, render};
+use crate::view::urlencode;
+use crate::{AppState, WebError};
+
+/// Releases per listing page.
+pub(crate) const PAGE_SIZE: i64 = 20;
+/// The highest page number we accept; beyond it a request is garbage, not a reader.
+const MAX_PAGE: i64 = 10_000;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{lang}/", get(home))
+        .route("/{lang}/releases", get(listing_redirect))
+        .route("/{lang}/releases/", get(listing))
+        .route("/{lang}/releases/{year}/", get(year_archive))
+        .route("/{lang}/releases/{year}/{month}/", get(month_archive))
+        .route("/{lang}/topics/{slug}/", get(topic))
+}
+
+async fn listing_redirect(Path(lang): Path<String>) -> Redirect {
+    Redirect::permanent(&format!("/{}/releases/", urlencode(&lang)))
+}
+
+async fn home(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+) -> Result<Response, WebError> {
+    let loaded = Loaded::fetch(&state, &lang).await?;
+    let filter = ReleaseFilter {
+        lang: lang.clone(),
+        limit: 11,
+        ..Default::default()
+    };
+    let latest = state.store().list_public(&filter).await?;
+    let ctx = loaded.ctx(&state, &lang);
+    let mut cards: Vec<_> = latest.iter().map(|s| ctx.card(s)).collect();
+    let featured = cards
+        .iter()
+        .position(|c| !c.withdrawn)
+        .map(|i| cards.remove(i));
+    cards.truncate(10);
+    let path = format!("/{lang}/");
+    let chrome = chrome(
+        &state,
+        &loaded,
+        &lang,
+        &path,
+        &all_languages(&loaded.settings, &lang, &path),
+    )
+    .await?;
+    render(
+        &state,
+        "home.html",
+        context! { lang, chrome, featured, cards },
+        tags(&lang),
+    )
+}
+
+fn tags(lang: &str) -> Vec<String> {
+    vec![format!("list:{lang}"), format!("chrome:{lang}")]
+}
+
+/// Query parameters of listings. Everything arrives as text and is checked here, so a bad
+/// value gets a clear 400 instead of an extractor's generic one.
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct ListingQuery {
+    pub page: Option<String>,
+    pub kind: Option<String>,
+    pub topic: Option<String>,
+}
+
+impl ListingQuery {
+    pub(crate) fn page(&self) -> Result<i64, WebError> {
+        match self.page.as_deref() {
+            None | Some("") => Ok(1),
+            Some(p) => p
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    WebError::BadRequest(format!(
+                        "The page number must be a whole number from 1 to {MAX_PAGE}."
+                    ))
+                }),
+        }
+    }
+
+    /// The kind and topic filters, checked against what exists (unknown ones are 404s).
+    pub(crate) fn filters(
+        &self,
+        loaded: &Loaded,
+    ) -> Result<(Option<String>, Option<String>), WebError> {
+        let kind = self.kind.clone().filter(|k| !k.is_empty());
+        if kind
+            .as_ref()
+            .is_some_and(|k| !loaded.kinds.iter().any(|known| &known.key == k))
+        {
+            return Err(WebError::NotFound);
+        }
+        let topic = self.topic.clone().filter(|t| !t.is_empty());
+        if topic
+            .as_ref()
+            .is_some_and(|t| !loaded.topics.iter().any(|known| &known.slug == t))
+        {
+            return Err(WebError::NotFound);
+        }
+        Ok((kind, topic))
+    }
+}
+
+/// Which slice of the archive a listing shows.
+#[derive(Debug, Clone, Copy, Default)]
+struct Period {
+    year: Option<i16>,
+    month: Option<i8>,
+}
+
+async fn listing(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    Query(query): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    list_releases(state, lang, Period::default(), None, query).await
+}
+
+fn parse_year(year: &str) -> Result<i16, WebError> {
+    year.parse()
+        .ok()
+        .filter(|y| (1900..=2999).contains(y))
+        .ok_or(WebError::NotFound)
+}
+
+async fn year_archive(
+    State(state): State<AppState>,
+    Path((lang, year)): Path<(String, String)>,
+    Query(query): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    let period = Period {
+        year: Some(parse_year(&year)?),
+        month: None,
+    };
+    list_releases(state, lang, period, None, query).await
+}
+
+async fn month_archive(
+    State(state): State<AppState>,
+    Path((lang, year, month)): Path<(String, String, String)>,
+    Query(query): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    let month: i8 = month
+        .parse()
+        .ok()
+        .filter(|m| (1..=12).contains(m))
+        .ok_or(WebError::NotFound)?;
+    let period = Period {
+        year: Some(parse_year(&year)?),
+        month: Some(month),
+    };
+    list_releases(state, lang, period, None, query).await
+}
+
+async fn topic(
+    State(state): State<AppState>,
+    Path((lang, slug)): Path<(String, String)>,
+    Query(query): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    list_releases(state, lang, Period::default(), Some(slug), query).await
+}
+
+/// The instants bounding a period in the site's time zone.
+fn bounds(
+    period: Period,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Option<(Timestamp, Timestamp)>, WebError> {
+    let Some(year) = period.year else {
+        return Ok(None);
+    };
+    let (start, end) = match period.month {
+        Some(12) => (
+            jiff::civil::date(year, 12, 1),
+            jiff::civil::date(year + 1, 1, 1),
+        ),
+        Some(m) => (
+            jiff::civil::date(year, m, 1),
+            jiff::civil::date(year, m + 1, 1),
+        ),
+        None => (
+            jiff::civil::date(year, 1, 1),
+            jiff::civil::date(year + 1, 1, 1),
+        ),
+    };
+    let at = |d: jiff::civil::Date| {
+        d.to_zoned_datetime(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|_| WebError::NotFound)
+    };
+    Ok(Some((at(start)?, at(end)?)))
+}
+
+async fn list_releases(
+    state: AppState,
+    lang: String,
+    period: Period,
+    topic_page: Option<String>,
+    query: ListingQuery,
+) -> Result<Response, WebError> {
+    let loaded = Loaded::fetch(&state, &lang).await?;
+    let page = query.page()?;
+    let (kind, topic_filter) = query.filters(&loaded)?;
+    let topic_slug = match &topic_page {
+        Some(slug) if !loaded.topics.iter().any(|t| &t.slug == slug) => {
+            return Err(WebError::NotFound);
+        }
+        Some(slug) => Some(slug.clone()),
+        None => topic_filter.clone(),
+    };
+    let tz = loaded.settings.tz();
+    let filter = ReleaseFilter {
+        lang: lang.clone(),
+        kind: kind.clone(),
+        topic: topic_slug.clone(),
+        published_between: bounds(period, &tz)?,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let total = state.store().count_public(&filter).await?;
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    if page > 1 && page > pages {
+        return Err(WebError::NotFound);
+    }
+    let ctx = loaded.ctx(&state, &lang);
+    let cards: Vec<_> = state
+        .store()
+        .list_public(&filter)
+        .await?
+        .iter()
+        .map(|s| ctx.card(s))
+        .collect();
+    let base = match (period.year, period.month, &topic_page) {
+        (_, _, Some(slug)) => format!("/{lang}/topics/{slug}/"),
+        (Some(y), Some(m), _) => format!("/{lang}/releases/{y}/{m:02}/"),
+        (Some(y), None, _) => format!("/{lang}/releases/{y}/"),
+        _ => format!("/{lang}/releases/"),
+    };
+    let page_url = |n: i64| {
+        let mut params = Vec::new();
+        if let Some(k) = &kind {
+            params.push(format!("kind={}", urlencode(k)));
+        }
+        if let (Some(t), None) = (&topic_filter, &topic_page) {
+            params.push(format!("topic={}", urlencode(t)));
+        }
+        if n > 1 {
+            params.push(format!("page={n}"));
+        }
+        if params.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}?{}", params.join("&"))
+        }
+    };
+    let heading = match (period.year, period.month, &topic_page) {
+        (_, _, Some(slug)) => {
+            let name = loaded
+                .topics
+                .iter()
+                .find(|t| &t.slug == slug)
+                .map(|t| ctx.topic_name(t))
+                .unwrap_or_default();
+            state
+                .inner
+                .i18n
+                .text(&lang, "topic-title", &[("topic", name.into())])
+        }
+        (Some(y), Some(m), _) => state.inner.i18n.text(
+            &lang,
+            "releases-of-month",
+            &[
+                ("month", state.inner.i18n.month_name(&lang, m).into()),
+                ("year", y.to_string().into()),
+            ],
+        ),
+        (Some(y), None, _) => {
+            state
+                .inner
+                .i18n
+                .text(&lang, "releases-of-year", &[("year", y.to_string().into())])
+        }
+        _ => ctx.text("releases-title"),
+    };
+    let kinds: Vec<_> = loaded
+        .kinds
+        .iter()
+        .map(|k| context! { key => k.key, name => ctx.kind_name(&k.key), selected => kind.as_deref() == Some(k.key.as_str()) })
+        .collect();
+    let topics: Vec<_> = loaded
+        .topics
+        .iter()
+        .map(|t| context! { slug => t.slug, name => ctx.topic_name(t), selected => topic_filter.as_deref() == Some(t.slug.as_str()) })
+        .collect();
+    let years = state.store().public_years(&lang).await?;
+    let months: Vec<_> = match period.year.and_then(|y| {
+        bounds(
+            Period {
+                year: Some(y),
+                month: None,
+            },
+            &tz,
+        )
+        .ok()
+        .flatten()
+    }) {
+        Some((from, to)) => {
+            let mut months: Vec<i8> = state
+                .store()
+                .public_dates(&lang, from, to)
+                .await?
+                .iter()
+                .map(|at| ctx.local_date(*at).month())
+                .collect();
+            months.sort_unstable();
+            months.dedup();
+            let year = period.year.unwrap_or_default();
+            months
+                .into_iter()
+                .map(|m| {
+                    context! {
+                        name => state.inner.i18n.month_name(&lang, m),
+                        url => format!("/{lang}/releases/{year}/{m:02}/"),
+                        current => period.month == Some(m),
+                    }
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let feed_query = match (&kind, &topic_slug) {
+        (Some(k), _) => format!("?kind={}", urlencode(k)),
+        (None, Some(t)) => format!("?topic={}", urlencode(t)),
+        _ => String::new(),
+    };
+    let path = page_url(page);
+    let chrome = chrome(
+        &state,
+        &loaded,
+        &lang,
+        &path,
+        &all_languages(&loaded.settings, &lang, &path),
+    )
+    .await?;
+    render(
+        &state,
+        "listing.html",
+        context! {
+            lang, chrome, cards, heading, page, pages, total, kinds, topics, years, months, base,
+            year => period.year,
+            topic_page => topic_page.is_some(),
+            prev_url => (page > 1).then(|| page_url(page - 1)),
+            next_url => (page < pages).then(|| page_url(page + 1)),
+            feeds => context! {
+                atom => format!("/{lang}/feed.atom{feed_query}"),
+                rss => format!("/{lang}/feed.rss{feed_query}"),
+                json => format!("/{lang}/feed.json{feed_query}"),
+            },
+        },
+        tags(&lang),
+    )
+}

@@ -1,0 +1,222 @@
+//! The release page: the release in one language, with everything DESIGN.md lists in order.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::context;
+use pressroom_core::language::pick;
+use pressroom_core::release::parse_release_segment;
+use pressroom_store::PublicRelease;
+use serde::Deserialize;
+
+use super::{Loaded, chrome, render};
+use crate::view::{Ctx, release_path, urlencode};
+use crate::{AppState, WebError};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/{lang}/releases/{year}/{segment}", get(release))
+}
+
+/// `?revision=N` shows an earlier published revision from the change history.
+#[derive(Debug, Deserialize, Default)]
+struct ReleaseQuery {
+    revision: Option<String>,
+}
+
+async fn release(
+    State(state): State<AppState>,
+    Path((lang, year, segment)): Path<(String, String, String)>,
+    Query(query): Query<ReleaseQuery>,
+) -> Result<Response, WebError> {
+    let loaded = Loaded::fetch(&state, &lang).await?;
+    let year: i16 = year.parse().map_err(|_| WebError::NotFound)?;
+    let (key, slug) = parse_release_segment(&segment).ok_or(WebError::NotFound)?;
+    let mut found = state.store().find_public(&lang, year, &key).await?;
+    let path = release_path(
+        &lang,
+        &found.release,
+        &found.translation.slug,
+        &loaded.settings,
+    );
+    if slug != found.translation.slug {
+        return Ok(Redirect::permanent(&path).into_response());
+    }
+    // An earlier revision is readable only if it was published: drafts never leak this way.
+    let showing_old = match query.revision.as_deref() {
+        None | Some("") => None,
+        Some(n) => {
+            let id: i64 = n
+                .parse()
+                .map_err(|_| WebError::BadRequest("The revision must be a number.".to_owned()))?;
+            if !found.history.iter().any(|p| p.revision_id == id) {
+                return Err(WebError::NotFound);
+            }
+            if Some(id) != found.translation.live_revision_id {
+                found.revision = state.store().revision(id).await?;
+                Some(id)
+            } else {
+                None
+            }
+        }
+    };
+    let ctx = loaded.ctx(&state, &lang);
+    let alternates: Vec<(String, String)> = std::iter::once((lang.clone(), path.clone()))
+        .chain(found.other_languages.iter().map(|(code, slug)| {
+            (
+                code.clone(),
+                release_path(code, &found.release, slug, &loaded.settings),
+            )
+        }))
+        .collect();
+    let page = release_view(
+        &state,
+        &ctx,
+        &found,
+        &path,
+        &alternates,
+        showing_old.is_some(),
+    );
+    let chrome = chrome(&state, &loaded, &lang, &path, &alternates).await?;
+    render(
+        &state,
+        "release.html",
+        context! { lang, chrome, ..page },
+        vec![
+            format!("release:{}", found.release.id),
+            format!("chrome:{lang}"),
+        ],
+    )
+}
+
+fn release_view(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    found: &PublicRelease,
+    path: &str,
+    alternates: &[(String, String)],
+    old_revision: bool,
+) -> minijinja::Value {
+    let lang = ctx.lang;
+    let fallback = ctx.settings.default_language();
+    let base = &state.config().base_url;
+    let url = format!("{base}{path}");
+    let published = found
+        .release
+        .first_published_at
+        .unwrap_or(found.release.created_at);
+    let modified = found.history.last().map_or(published, |p| p.published_at);
+    let translations: Vec<_> = alternates
+        .iter()
+        .filter(|(code, _)| code != lang)
+        .filter_map(|(code, url)| {
+            ctx.settings
+                .language(code)
+                .map(|l| context! { code, name => l.name, url })
+        })
+        .collect();
+    let history: Vec<_> = found
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            context! {
+                date => ctx.date_text(p.published_at),
+                note => p.correction.as_ref().and_then(|c| c.note()),
+                first => i == 0,
+                url => format!("{path}?revision={}", p.revision_id),
+                current => p.revision_id == found.revision.id,
+            }
+        })
+        .collect();
+    let withdrawal = found.translation.withdrawn_at.map(|at| {
+        context! {
+            notice => state.inner.i18n.text(lang, "withdrawn-on", &[("date", ctx.date_text(at).into())]),
+            explanation => found.translation.withdrawal_explanation,
+        }
+    });
+    let spokesperson = found.spokesperson.as_ref().map(|s| {
+        context! { name => pick(&s.names, lang, fallback), position => pick(&s.positions, lang, fallback) }
+    });
+    let topics: Vec<_> = found
+        .topics
+        .iter()
+        .map(|t| context! { name => ctx.topic_name(t), url => format!("/{lang}/topics/{}/", t.slug) })
+        .collect();
+    let site_title = pick(&ctx.settings.title, lang, fallback).to_owned();
+    let number = ctx.number(&found.release);
+    let title = &found.revision.title;
+    let description = if found.revision.lead.is_empty() {
+        let text = pressroom_core::markdown::plain_text(&found.revision.body);
+        text.chars().take(200).collect()
+    } else {
+        found.revision.lead.clone()
+    };
+    let json_ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": title,
+        "description": description,
+        "inLanguage": lang,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": published.to_string(),
+        "dateModified": modified.to_string(),
+        "identifier": number,
+        "articleSection": ctx.kind_name(&found.release.kind),
+        "publisher": { "@type": "GovernmentOrganization", "name": site_title },
+        "author": { "@type": "GovernmentOrganization", "name": site_title },
+    });
+    context! {
+        url,
+        title,
+        lead => found.revision.lead,
+        description,
+        body_html => ctx.markdown(&found.revision.body),
+        kind => ctx.kind_name(&found.release.kind),
+        date => ctx.date_text(published),
+        date_iso => ctx.local_date(published).to_string(),
+        published_iso => published.to_string(),
+        modified_iso => modified.to_string(),
+        number,
+        spokesperson,
+        topics,
+        translations,
+        history => if history.len() > 1 { history } else { Vec::new() },
+        withdrawal,
+        old_revision,
+        share => share_links(ctx, &url, title),
+        // `<` is escaped so the data block can never close its script element early.
+        json_ld => json_ld.to_string().replace('<', "\\u003c"),
+        og_locale => lang.replace('-', "_"),
+    }
+}
+
+/// Plain links to the usual networks: no third-party script, nothing loads until clicked.
+fn share_links(ctx: &Ctx<'_>, url: &str, title: &str) -> Vec<minijinja::Value> {
+    let u = urlencode(url);
+    let t = urlencode(title);
+    [
+        ("X", format!("https://x.com/intent/post?url={u}&text={t}")),
+        (
+            "Facebook",
+            format!("https://www.facebook.com/sharer/sharer.php?u={u}"),
+        ),
+        (
+            "Telegram",
+            format!("https://t.me/share/url?url={u}&text={t}"),
+        ),
+        ("WhatsApp", format!("https://wa.me/?text={t}%20{u}")),
+        (
+            "LinkedIn",
+            format!("https://www.linkedin.com/sharing/share-offsite/?url={u}"),
+        ),
+        (
+            ctx.text("share-email").as_str(),
+            format!("mailto:?subject={t}&body={u}"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, href)| context! { name, href })
+    .collect()
+}
