@@ -160,6 +160,7 @@ pub(crate) async fn load(store: &Store, now: Timestamp) -> anyhow::Result<usize>
         time_zone: "Asia/Baku".to_owned(),
         rights_notice: content.site.rights_notice.clone(),
         two_person_rule: true,
+        require_totp: false,
     };
     store.bootstrap(&settings, By::Cli).await?;
     let mut users: BTreeMap<&str, User> = BTreeMap::new();

@@ -14,14 +14,18 @@
 //! - [`language`]: language codes, text direction and Turkic-aware case mapping.
 //! - [`markdown`]: Markdown to sanitised HTML, including question/answer blocks.
 //! - [`slug`]: readable URL slugs from titles.
+//! - [`totp`]: one-time codes for the optional second factor (RFC 6238).
+//! - [`diff`]: line diffs between revisions.
 //! - [`validate`]: the field error type every input check returns.
 
+pub mod diff;
 pub mod language;
 pub mod markdown;
 pub mod numbering;
 pub mod release;
 pub mod settings;
 pub mod slug;
+pub mod totp;
 pub mod user;
 pub mod validate;
 pub mod workflow;

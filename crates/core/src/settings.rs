@@ -24,6 +24,9 @@ pub struct SiteSettings {
     pub rights_notice: Localized,
     /// Whether an approver must differ from the last author of what they approve.
     pub two_person_rule: bool,
+    /// Whether every user must use a second factor (TOTP) to sign in.
+    #[serde(default)]
+    pub require_totp: bool,
 }
 
 impl Default for SiteSettings {
@@ -38,6 +41,7 @@ impl Default for SiteSettings {
             time_zone: "Asia/Baku".to_owned(),
             rights_notice: [("en".to_owned(), DEFAULT_RIGHTS_NOTICE.to_owned())].into(),
             two_person_rule: true,
+            require_totp: false,
         }
     }
 }

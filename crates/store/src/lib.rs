@@ -13,13 +13,16 @@
 //! - `users`, `catalog` (settings, kinds, series, topics, spokespeople, pages): plain records.
 //! - `releases`: releases, translations and immutable revisions, with optimistic concurrency.
 //! - `workflow`: applying workflow actions, allocating numbers, scheduled publication.
-//! - `public`: the read queries of the public site.
+//! - `public`: the read queries of the public site; `editorial`: those of the editorial area.
+//! - `accounts`: sessions, login throttling, API tokens, TOTP secrets.
 //! - `audit`: the append-only audit log.
 //! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
 
+mod accounts;
 mod audit;
 mod catalog;
 mod changes;
+mod editorial;
 mod error;
 mod migrate;
 mod public;
@@ -37,8 +40,10 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use accounts::{ApiToken, SCOPES, SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use changes::{Change, ChangeListener};
+pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{

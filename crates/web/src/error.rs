@@ -19,6 +19,9 @@ pub enum WebError {
     /// The request is malformed (bad page number, overlong parameter …).
     #[error("{0}")]
     BadRequest(String),
+    /// The signed-in user may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -45,6 +48,17 @@ impl IntoResponse for WebError {
                 "This site is not published in that language. Choose one of its languages:",
                 languages.clone(),
             ),
+            WebError::Forbidden(msg) => {
+                (StatusCode::FORBIDDEN, "Not allowed", msg.as_str(), Vec::new())
+            }
+            WebError::Store(e) if e.is_user_error() => {
+                let status = match e {
+                    StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::CONFLICT,
+                };
+                let page = error_page(status, "Not done", &e.to_string(), &[]);
+                return (status, Html(page)).into_response();
+            }
             WebError::BadRequest(msg) => (
                 StatusCode::BAD_REQUEST,
                 "Bad request",

@@ -6,6 +6,8 @@
 //! # Layout
 //!
 //! - [`AppState`] and [`router`]: the application, built once and shared by every request.
+//! - `admin`: the editorial area (sign-in, editor, review, people, settings); `admin::router`
+//!   is the one place that says which role may open which route.
 //! - `public`: the reader's pages (home, listings, release page, editable pages).
 //! - `cache`: the in-memory cache of rendered pages (ETag, compression, invalidation by tag).
 //! - `i18n`: interface strings from Fluent files, per language.
@@ -17,6 +19,7 @@
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
 
+mod admin;
 mod assets;
 mod cache;
 mod error;
@@ -103,6 +106,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(admin::router(&state))
+        .route("/admin", axum::routing::get(|| async { axum::response::Redirect::permanent("/admin/") }))
         .merge(assets::router())
         .merge(public::router().layer(axum::middleware::from_fn_with_state(
             state.clone(),

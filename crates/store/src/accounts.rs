@@ -1,0 +1,362 @@
+//! Sign-in state: sessions (in the database so every server shares them), login throttling
+//! with growing back-off, API tokens with scopes, and TOTP secrets.
+//!
+//! Secrets handed to clients (session cookies, API tokens) are random 256-bit values; only
+//! their SHA-256 is stored, so reading the database does not let anyone act as a user.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use jiff::{SignedDuration, Timestamp};
+use pressroom_core::Invalid;
+use pressroom_core::user::{Capability, User, UserId};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::audit::{NewAuditEntry, append};
+use crate::rows::{from_json, instant, micros, opt_instant, to_json};
+use crate::users::By;
+use crate::{Result, Store, StoreError};
+
+/// How long a session lasts without activity.
+pub const SESSION_IDLE: SignedDuration = SignedDuration::from_hours(12);
+/// Failures before an account is locked for a while.
+const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// Failures before an address is locked (higher: a ministry's staff may share one address).
+const ADDRESS_FREE_FAILURES: i64 = 20;
+/// The first lock lasts this long and doubles with each further failure…
+const FIRST_LOCK: SignedDuration = SignedDuration::from_secs(30);
+/// …up to this.
+const LONGEST_LOCK: SignedDuration = SignedDuration::from_mins(15);
+
+/// A random secret as 64 hex characters.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Who.
+    pub user: User,
+    /// The token forms must echo (CSRF protection).
+    pub csrf_token: String,
+    /// Whether the second factor has been checked (or is not needed).
+    pub second_factor_ok: bool,
+    /// When the session ends unless used.
+    pub expires_at: Timestamp,
+}
+
+/// Why a sign-in was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// Wrong name or password (deliberately not saying which).
+    BadCredentials,
+    /// Too many failures: wait this long.
+    Locked(SignedDuration),
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Identifier.
+    pub id: i64,
+    /// A name for people ("newsroom importer").
+    pub name: String,
+    /// The user it acts as.
+    pub user: User,
+    /// What it may do, on top of what its user's role allows.
+    pub scopes: Vec<String>,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The scopes a token can carry, and the capability each grants.
+pub const SCOPES: &[(&str, Capability)] =
+    &[("write", Capability::Write), ("review", Capability::Review), ("admin", Capability::Administer)];
+
+impl ApiToken {
+    /// Whether the token may use `capability`: its scopes and its user's role must both allow it.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.user.role.can(capability)
+            && SCOPES.iter().any(|(name, c)| *c == capability && self.scopes.iter().any(|s| s == name))
+    }
+}
+
+impl Store {
+    /// Checks a sign-in, with throttling per account and per address; on success opens a
+    /// session and returns its cookie token. Every outcome is audited.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        address: &str,
+        now: Timestamp,
+    ) -> Result<std::result::Result<(String, Session), SignInRefusal>> {
+        let keys = [format!("user:{username}"), format!("addr:{address}")];
+        for key in &keys {
+            if let Some(wait) = self.locked_for(key, now).await? {
+                self.audit_sign_in(None, username, "signin.locked", address, now).await?;
+                return Ok(Err(SignInRefusal::Locked(wait)));
+            }
+        }
+        let Some(user) = self.check_password(username, password).await? else {
+            let mut locked = None;
+            for (key, free) in keys.iter().zip([ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES]) {
+                if let Some(wait) = self.record_failure(key, free, now).await? {
+                    locked = Some(wait);
+                }
+            }
+            let action = if locked.is_some() { "signin.lockout" } else { "signin.failure" };
+            self.audit_sign_in(None, username, action, address, now).await?;
+            return Ok(Err(SignInRefusal::BadCredentials));
+        };
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&keys[0]).execute(&self.pool).await?;
+        let needs_second_factor = self.totp_secret(user.id).await?.is_some();
+        let token = random_token();
+        let csrf = random_token();
+        let expires_at = now + SESSION_IDLE;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, second_factor_ok, created_at, last_seen_at, expires_at, address) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+        )
+        .bind(hash_token(&token))
+        .bind(user.id)
+        .bind(&csrf)
+        .bind(i64::from(!needs_second_factor))
+        .bind(micros(now))
+        .bind(micros(expires_at))
+        .bind(address)
+        .execute(&self.pool)
+        .await?;
+        self.audit_sign_in(Some(user.id), username, "signin.success", address, now).await?;
+        Ok(Ok((token, Session { user, csrf_token: csrf, second_factor_ok: !needs_second_factor, expires_at })))
+    }
+
+    /// The session for a cookie token, if it is valid now; extends it (sliding expiry).
+    pub async fn session(&self, token: &str, now: Timestamp) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT s.user_id, s.csrf_token, s.second_factor_ok, s.expires_at, s.last_seen_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled = 0",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at = instant(row.try_get("expires_at")?)?;
+        if expires_at <= now {
+            return Ok(None);
+        }
+        let last_seen = instant(row.try_get("last_seen_at")?)?;
+        let mut expires = expires_at;
+        // Extending costs a write, so do it at most once a minute per session.
+        if now.duration_since(last_seen) > SignedDuration::from_mins(1) {
+            expires = now + SESSION_IDLE;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
+                .bind(micros(now))
+                .bind(micros(expires))
+                .bind(hash_token(token))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            user: self.user(row.try_get("user_id")?).await?,
+            csrf_token: row.try_get("csrf_token")?,
+            second_factor_ok: row.try_get::<i64, _>("second_factor_ok")? != 0,
+            expires_at: expires,
+        }))
+    }
+
+    /// Marks a session's second factor as checked.
+    pub async fn confirm_second_factor(&self, token: &str, user: &User, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET second_factor_ok = 1 WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&self.pool)
+            .await?;
+        self.audit_sign_in(Some(user.id), &user.username, "signin.second_factor", "", now).await
+    }
+
+    /// Ends one session.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user (after a password change, or "sign out everywhere").
+    pub async fn sign_out_everywhere(&self, user: &User, by: By<'_>) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+        let details = json!({ "sessions": done.rows_affected() });
+        append(&mut *tx, NewAuditEntry::new(&by, "signout.everywhere", format!("user:{}", user.id), details)).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Changes a user's own password after checking the current one; ends their other
+    /// sessions.
+    pub async fn change_password(&self, user: &User, current: &str, new: &str, keep_token: &str) -> Result<()> {
+        if self.check_password(&user.username, current).await?.is_none() {
+            return Err(Invalid::field("current_password", "is not your current password").into());
+        }
+        self.set_password(&user.username, new, By::User(user)).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.id)
+            .bind(hash_token(keep_token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user's TOTP secret (base32), if they set one up.
+    pub async fn totp_secret(&self, user_id: UserId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_one(&self.pool).await?;
+        Ok(row.try_get("totp_secret")?)
+    }
+
+    /// Sets (or with `None` removes) a user's TOTP secret.
+    pub async fn set_totp_secret(&self, user: &User, secret: Option<&str>, by: By<'_>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2").bind(secret).bind(user.id).execute(&mut *tx).await?;
+        let action = if secret.is_some() { "user.totp_enable" } else { "user.totp_disable" };
+        append(&mut *tx, NewAuditEntry::new(&by, action, format!("user:{}", user.id), json!({}))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn locked_for(&self, key: &str, now: Timestamp) -> Result<Option<SignedDuration>> {
+        let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let until = instant(row.try_get("locked_until")?)?;
+        Ok((until > now).then(|| until.duration_since(now)))
+    }
+
+    /// Counts a failure; returns the lock it caused, if any.
+    async fn record_failure(&self, key: &str, free: i64, now: Timestamp) -> Result<Option<SignedDuration>> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
+             ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = $2 RETURNING failures",
+        )
+        .bind(key)
+        .bind(micros(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let failures: i64 = row.try_get("failures")?;
+        let lock = (failures >= free).then(|| {
+            let doublings = u32::try_from((failures - free).min(10)).unwrap_or(10);
+            (FIRST_LOCK * 2_i32.pow(doublings)).min(LONGEST_LOCK)
+        });
+        if let Some(lock) = lock {
+            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
+                .bind(micros(now + lock))
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(lock)
+    }
+
+    async fn audit_sign_in(&self, user_id: Option<UserId>, username: &str, action: &str, address: &str, now: Timestamp) -> Result<()> {
+        let mut entry = NewAuditEntry::new(&By::Cli, action, format!("user:{username}"), json!({ "address": address }));
+        entry.actor_id = user_id;
+        entry.actor = username;
+        entry.at = now;
+        append(&self.pool, entry).await
+    }
+
+    /// Creates an API token acting as `user` with `scopes`; returns the secret (shown once).
+    pub async fn create_api_token(&self, name: &str, user: &User, scopes: &[String], by: By<'_>) -> Result<(String, i64)> {
+        let mut invalid = Invalid::default();
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            invalid.push("name", "give the token a name of up to 100 characters, such as \"newsroom importer\"");
+        }
+        if scopes.is_empty() {
+            invalid.push("scopes", "choose at least one scope: write, review or admin");
+        }
+        for scope in scopes {
+            if !SCOPES.iter().any(|(s, _)| s == scope) {
+                invalid.push("scopes", format!("`{scope}` is not a scope: use write, review or admin"));
+            }
+        }
+        invalid.into_result(())?;
+        let token = format!("prt_{}", random_token());
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (name, token_hash, user_id, scopes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(name.trim())
+        .bind(hash_token(&token))
+        .bind(user.id)
+        .bind(to_json(&scopes)?)
+        .bind(by.id())
+        .bind(micros(Timestamp::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let details = json!({ "name": name, "user": user.username, "scopes": scopes });
+        append(&mut *tx, NewAuditEntry::new(&by, "token.create", format!("token:{id}"), details)).await?;
+        tx.commit().await?;
+        Ok((token, id))
+    }
+
+    /// Revokes a token.
+    pub async fn revoke_api_token(&self, id: i64, by: By<'_>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(micros(Timestamp::now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found(format!("active API token {id}")));
+        }
+        append(&mut *tx, NewAuditEntry::new(&by, "token.revoke", format!("token:{id}"), json!({}))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every token, newest first.
+    pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query("SELECT id, name, user_id, scopes, created_at, revoked_at FROM api_tokens ORDER BY id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut tokens = Vec::with_capacity(rows.len());
+        for r in &rows {
+            tokens.push(ApiToken {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                user: self.user(r.try_get("user_id")?).await?,
+                scopes: from_json(&r.try_get::<String, _>("scopes")?, "token scopes")?,
+                created_at: instant(r.try_get("created_at")?)?,
+                revoked_at: opt_instant(r.try_get("revoked_at")?)?,
+            });
+        }
+        Ok(tokens)
+    }
+
+    /// The active token with this secret, if any (its user must be enabled).
+    pub async fn api_token(&self, secret: &str) -> Result<Option<ApiToken>> {
+        let row = sqlx::query(
+            "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
+        )
+        .bind(hash_token(secret))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = row.try_get("id")?;
+        Ok(self.list_api_tokens().await?.into_iter().find(|t| t.id == id))
+    }
+}
