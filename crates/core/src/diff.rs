@@ -26,13 +26,21 @@ pub fn lines(old: &str, new: &str) -> Vec<Line> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     if a.len() > MAX_LINES || b.len() > MAX_LINES {
-        return a.iter().map(|l| Line::Removed((*l).to_owned())).chain(b.iter().map(|l| Line::Added((*l).to_owned()))).collect();
+        return a
+            .iter()
+            .map(|l| Line::Removed((*l).to_owned()))
+            .chain(b.iter().map(|l| Line::Added((*l).to_owned())))
+            .collect();
     }
     // lcs[i][j] = length of the LCS of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -72,7 +80,11 @@ mod tests {
                 Line::Added("d".into()),
             ]
         );
-        assert!(lines("same", "same").iter().all(|l| matches!(l, Line::Same(_))));
+        assert!(
+            lines("same", "same")
+                .iter()
+                .all(|l| matches!(l, Line::Same(_)))
+        );
         assert_eq!(lines("", "x"), vec![Line::Added("x".into())]);
     }
 }

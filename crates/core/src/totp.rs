@@ -34,7 +34,9 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buffer, mut bits) = (0u32, 0u32);
     for c in text.chars().filter(|c| !matches!(c, ' ' | '-' | '=')) {
-        let value = ALPHABET.iter().position(|a| char::from(*a) == c.to_ascii_uppercase())?;
+        let value = ALPHABET
+            .iter()
+            .position(|a| char::from(*a) == c.to_ascii_uppercase())?;
         buffer = (buffer << 5) | value as u32;
         bits += 5;
         if bits >= 8 {
@@ -48,29 +50,52 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 /// The code for `secret` at Unix time `unix_seconds`.
 pub fn code_at(secret: &[u8], unix_seconds: i64) -> String {
     let counter = unix_seconds.div_euclid(STEP);
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
+        return String::new();
+    };
     mac.update(&counter.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest[19] & 0x0f);
-    let value = u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
+    let value = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
     format!("{:06}", value % 1_000_000)
 }
 
 /// Whether `code` is valid for `secret_base32` at `unix_seconds` (± one step).
 pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(secret) = base32_decode(secret_base32) else { return false };
-    code.len() == 6 && [-STEP, 0, STEP].iter().any(|d| code_at(&secret, unix_seconds + d) == code)
+    let Some(secret) = base32_decode(secret_base32) else {
+        return false;
+    };
+    code.len() == 6
+        && [-STEP, 0, STEP]
+            .iter()
+            .any(|d| code_at(&secret, unix_seconds + d) == code)
 }
 
 /// The `otpauth://` URI authenticator apps read (label: site and username).
 pub fn provisioning_uri(secret_base32: &str, issuer: &str, username: &str) -> String {
     let enc = |s: &str| -> String {
         s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' { char::from(b).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect()
     };
-    format!("otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&digits=6&period=30", enc(issuer), enc(username), enc(issuer))
+    format!(
+        "otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&digits=6&period=30",
+        enc(issuer),
+        enc(username),
+        enc(issuer)
+    )
 }
 
 #[cfg(test)]
@@ -81,7 +106,12 @@ mod tests {
     #[test]
     fn matches_the_rfc_test_vectors() {
         let secret = b"12345678901234567890";
-        for (time, eight) in [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")] {
+        for (time, eight) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+        ] {
             assert_eq!(code_at(secret, time), &eight[2..], "t={time}");
         }
     }
@@ -99,6 +129,9 @@ mod tests {
         assert!(!verify(&text, &code, now + 95), "three steps late is not");
         assert!(!verify(&text, "12345", now));
         assert!(!verify("not base32 !", &code, now));
-        assert!(provisioning_uri(&text, "Ministry Press", "leyla").starts_with("otpauth://totp/Ministry%20Press:leyla?secret=GEZ"));
+        assert!(
+            provisioning_uri(&text, "Ministry Press", "leyla")
+                .starts_with("otpauth://totp/Ministry%20Press:leyla?secret=GEZ")
+        );
     }
 }

@@ -83,14 +83,19 @@ pub struct ApiToken {
 }
 
 /// The scopes a token can carry, and the capability each grants.
-pub const SCOPES: &[(&str, Capability)] =
-    &[("write", Capability::Write), ("review", Capability::Review), ("admin", Capability::Administer)];
+pub const SCOPES: &[(&str, Capability)] = &[
+    ("write", Capability::Write),
+    ("review", Capability::Review),
+    ("admin", Capability::Administer),
+];
 
 impl ApiToken {
     /// Whether the token may use `capability`: its scopes and its user's role must both allow it.
     pub fn can(&self, capability: Capability) -> bool {
         self.user.role.can(capability)
-            && SCOPES.iter().any(|(name, c)| *c == capability && self.scopes.iter().any(|s| s == name))
+            && SCOPES
+                .iter()
+                .any(|(name, c)| *c == capability && self.scopes.iter().any(|s| s == name))
     }
 }
 
@@ -107,22 +112,34 @@ impl Store {
         let keys = [format!("user:{username}"), format!("addr:{address}")];
         for key in &keys {
             if let Some(wait) = self.locked_for(key, now).await? {
-                self.audit_sign_in(None, username, "signin.locked", address, now).await?;
+                self.audit_sign_in(None, username, "signin.locked", address, now)
+                    .await?;
                 return Ok(Err(SignInRefusal::Locked(wait)));
             }
         }
         let Some(user) = self.check_password(username, password).await? else {
             let mut locked = None;
-            for (key, free) in keys.iter().zip([ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES]) {
+            for (key, free) in keys
+                .iter()
+                .zip([ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES])
+            {
                 if let Some(wait) = self.record_failure(key, free, now).await? {
                     locked = Some(wait);
                 }
             }
-            let action = if locked.is_some() { "signin.lockout" } else { "signin.failure" };
-            self.audit_sign_in(None, username, action, address, now).await?;
+            let action = if locked.is_some() {
+                "signin.lockout"
+            } else {
+                "signin.failure"
+            };
+            self.audit_sign_in(None, username, action, address, now)
+                .await?;
             return Ok(Err(SignInRefusal::BadCredentials));
         };
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&keys[0]).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(&keys[0])
+            .execute(&self.pool)
+            .await?;
         let needs_second_factor = self.totp_secret(user.id).await?.is_some();
         let token = random_token();
         let csrf = random_token();
@@ -140,8 +157,17 @@ impl Store {
         .bind(address)
         .execute(&self.pool)
         .await?;
-        self.audit_sign_in(Some(user.id), username, "signin.success", address, now).await?;
-        Ok(Ok((token, Session { user, csrf_token: csrf, second_factor_ok: !needs_second_factor, expires_at })))
+        self.audit_sign_in(Some(user.id), username, "signin.success", address, now)
+            .await?;
+        Ok(Ok((
+            token,
+            Session {
+                user,
+                csrf_token: csrf,
+                second_factor_ok: !needs_second_factor,
+                expires_at,
+            },
+        )))
     }
 
     /// The session for a cookie token, if it is valid now; extends it (sliding expiry).
@@ -163,12 +189,14 @@ impl Store {
         // Extending costs a write, so do it at most once a minute per session.
         if now.duration_since(last_seen) > SignedDuration::from_mins(1) {
             expires = now + SESSION_IDLE;
-            sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
-                .bind(micros(now))
-                .bind(micros(expires))
-                .bind(hash_token(token))
-                .execute(&self.pool)
-                .await?;
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
+            )
+            .bind(micros(now))
+            .bind(micros(expires))
+            .bind(hash_token(token))
+            .execute(&self.pool)
+            .await?;
         }
         Ok(Some(Session {
             user: self.user(row.try_get("user_id")?).await?,
@@ -179,37 +207,75 @@ impl Store {
     }
 
     /// Marks a session's second factor as checked.
-    pub async fn confirm_second_factor(&self, token: &str, user: &User, now: Timestamp) -> Result<()> {
+    pub async fn confirm_second_factor(
+        &self,
+        token: &str,
+        user: &User,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query("UPDATE sessions SET second_factor_ok = 1 WHERE token_hash = $1")
             .bind(hash_token(token))
             .execute(&self.pool)
             .await?;
-        self.audit_sign_in(Some(user.id), &user.username, "signin.second_factor", "", now).await
+        self.audit_sign_in(
+            Some(user.id),
+            &user.username,
+            "signin.second_factor",
+            "",
+            now,
+        )
+        .await
     }
 
     /// Ends one session.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Ends every session of a user (after a password change, or "sign out everywhere").
     pub async fn sign_out_everywhere(&self, user: &User, by: By<'_>) -> Result<u64> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
         let details = json!({ "sessions": done.rows_affected() });
-        append(&mut *tx, NewAuditEntry::new(&by, "signout.everywhere", format!("user:{}", user.id), details)).await?;
+        append(
+            &mut *tx,
+            NewAuditEntry::new(
+                &by,
+                "signout.everywhere",
+                format!("user:{}", user.id),
+                details,
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }
 
     /// Changes a user's own password after checking the current one; ends their other
     /// sessions.
-    pub async fn change_password(&self, user: &User, current: &str, new: &str, keep_token: &str) -> Result<()> {
-        if self.check_password(&user.username, current).await?.is_none() {
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        keep_token: &str,
+    ) -> Result<()> {
+        if self
+            .check_password(&user.username, current)
+            .await?
+            .is_none()
+        {
             return Err(Invalid::field("current_password", "is not your current password").into());
         }
-        self.set_password(&user.username, new, By::User(user)).await?;
+        self.set_password(&user.username, new, By::User(user))
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user.id)
             .bind(hash_token(keep_token))
@@ -220,29 +286,57 @@ impl Store {
 
     /// The user's TOTP secret (base32), if they set one up.
     pub async fn totp_secret(&self, user_id: UserId) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get("totp_secret")?)
     }
 
     /// Sets (or with `None` removes) a user's TOTP secret.
-    pub async fn set_totp_secret(&self, user: &User, secret: Option<&str>, by: By<'_>) -> Result<()> {
+    pub async fn set_totp_secret(
+        &self,
+        user: &User,
+        secret: Option<&str>,
+        by: By<'_>,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2").bind(secret).bind(user.id).execute(&mut *tx).await?;
-        let action = if secret.is_some() { "user.totp_enable" } else { "user.totp_disable" };
-        append(&mut *tx, NewAuditEntry::new(&by, action, format!("user:{}", user.id), json!({}))).await?;
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        let action = if secret.is_some() {
+            "user.totp_enable"
+        } else {
+            "user.totp_disable"
+        };
+        append(
+            &mut *tx,
+            NewAuditEntry::new(&by, action, format!("user:{}", user.id), json!({})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn locked_for(&self, key: &str, now: Timestamp) -> Result<Option<SignedDuration>> {
-        let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let until = instant(row.try_get("locked_until")?)?;
         Ok((until > now).then(|| until.duration_since(now)))
     }
 
     /// Counts a failure; returns the lock it caused, if any.
-    async fn record_failure(&self, key: &str, free: i64, now: Timestamp) -> Result<Option<SignedDuration>> {
+    async fn record_failure(
+        &self,
+        key: &str,
+        free: i64,
+        now: Timestamp,
+    ) -> Result<Option<SignedDuration>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
@@ -268,8 +362,20 @@ impl Store {
         Ok(lock)
     }
 
-    async fn audit_sign_in(&self, user_id: Option<UserId>, username: &str, action: &str, address: &str, now: Timestamp) -> Result<()> {
-        let mut entry = NewAuditEntry::new(&By::Cli, action, format!("user:{username}"), json!({ "address": address }));
+    async fn audit_sign_in(
+        &self,
+        user_id: Option<UserId>,
+        username: &str,
+        action: &str,
+        address: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut entry = NewAuditEntry::new(
+            &By::Cli,
+            action,
+            format!("user:{username}"),
+            json!({ "address": address }),
+        );
         entry.actor_id = user_id;
         entry.actor = username;
         entry.at = now;
@@ -277,17 +383,32 @@ impl Store {
     }
 
     /// Creates an API token acting as `user` with `scopes`; returns the secret (shown once).
-    pub async fn create_api_token(&self, name: &str, user: &User, scopes: &[String], by: By<'_>) -> Result<(String, i64)> {
+    pub async fn create_api_token(
+        &self,
+        name: &str,
+        user: &User,
+        scopes: &[String],
+        by: By<'_>,
+    ) -> Result<(String, i64)> {
         let mut invalid = Invalid::default();
         if name.trim().is_empty() || name.chars().count() > 100 {
-            invalid.push("name", "give the token a name of up to 100 characters, such as \"newsroom importer\"");
+            invalid.push(
+                "name",
+                "give the token a name of up to 100 characters, such as \"newsroom importer\"",
+            );
         }
         if scopes.is_empty() {
-            invalid.push("scopes", "choose at least one scope: write, review or admin");
+            invalid.push(
+                "scopes",
+                "choose at least one scope: write, review or admin",
+            );
         }
         for scope in scopes {
             if !SCOPES.iter().any(|(s, _)| s == scope) {
-                invalid.push("scopes", format!("`{scope}` is not a scope: use write, review or admin"));
+                invalid.push(
+                    "scopes",
+                    format!("`{scope}` is not a scope: use write, review or admin"),
+                );
             }
         }
         invalid.into_result(())?;
@@ -306,7 +427,11 @@ impl Store {
         .await?;
         let id: i64 = row.try_get("id")?;
         let details = json!({ "name": name, "user": user.username, "scopes": scopes });
-        append(&mut *tx, NewAuditEntry::new(&by, "token.create", format!("token:{id}"), details)).await?;
+        append(
+            &mut *tx,
+            NewAuditEntry::new(&by, "token.create", format!("token:{id}"), details),
+        )
+        .await?;
         tx.commit().await?;
         Ok((token, id))
     }
@@ -314,15 +439,21 @@ impl Store {
     /// Revokes a token.
     pub async fn revoke_api_token(&self, id: i64, by: By<'_>) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(micros(Timestamp::now()))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(micros(Timestamp::now()))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("active API token {id}")));
         }
-        append(&mut *tx, NewAuditEntry::new(&by, "token.revoke", format!("token:{id}"), json!({}))).await?;
+        append(
+            &mut *tx,
+            NewAuditEntry::new(&by, "token.revoke", format!("token:{id}"), json!({})),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -357,6 +488,10 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let id: i64 = row.try_get("id")?;
-        Ok(self.list_api_tokens().await?.into_iter().find(|t| t.id == id))
+        Ok(self
+            .list_api_tokens()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id))
     }
 }

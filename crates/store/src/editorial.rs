@@ -48,10 +48,25 @@ impl Store {
     /// Translations matching `filter`, most recently changed first (scheduled ones by due time).
     pub async fn editorial_list(&self, filter: &EditorialFilter) -> Result<Vec<EditorialRow>> {
         let search = filter.search.as_deref().map(str::trim).unwrap_or("");
-        let number: i64 = search.split(['/', ' ']).next().and_then(|n| n.trim_start_matches("No:").parse().ok()).unwrap_or(-1);
+        let number: i64 = search
+            .split(['/', ' '])
+            .next()
+            .and_then(|n| n.trim_start_matches("No:").parse().ok())
+            .unwrap_or(-1);
         let lang_rules = filter.lang.clone().unwrap_or_else(|| "az".to_owned());
-        let pattern = if search.is_empty() { String::new() } else { format!("%{}%", pressroom_core::language::lowercase(&lang_rules, search)) };
-        let order = if filter.state == Some(State::Scheduled) { "t.scheduled_at ASC" } else { "t.updated_at DESC" };
+        let pattern = if search.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "%{}%",
+                pressroom_core::language::lowercase(&lang_rules, search)
+            )
+        };
+        let order = if filter.state == Some(State::Scheduled) {
+            "t.scheduled_at ASC"
+        } else {
+            "t.updated_at DESC"
+        };
         let rows = sqlx::query(sql(format!(
             "SELECT {TRANSLATION_COLUMNS}, v.title, u.username, t.updated_at \
              FROM translations t JOIN releases r ON r.id = t.release_id JOIN revisions v ON v.id = t.head_revision_id \
@@ -86,4 +101,3 @@ impl Store {
         Ok(out)
     }
 }
-

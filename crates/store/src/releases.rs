@@ -130,8 +130,16 @@ impl Store {
         let release_id: ReleaseId = row.try_get("id")?;
         let translation_id =
             insert_translation(&mut tx, release_id, &new.lang, &new.input, now).await?;
-        let revision_id =
-            insert_revision(&mut tx, &new.lang, translation_id, 1, &new.input, author, now).await?;
+        let revision_id = insert_revision(
+            &mut tx,
+            &new.lang,
+            translation_id,
+            1,
+            &new.input,
+            author,
+            now,
+        )
+        .await?;
         sqlx::query("UPDATE translations SET head_revision_id = $1 WHERE id = $2")
             .bind(revision_id)
             .bind(translation_id)
@@ -177,7 +185,8 @@ impl Store {
                 }
                 other => other,
             })?;
-        let revision_id = insert_revision(&mut tx, lang, translation_id, 1, input, author, now).await?;
+        let revision_id =
+            insert_revision(&mut tx, lang, translation_id, 1, input, author, now).await?;
         sqlx::query("UPDATE translations SET head_revision_id = $1 WHERE id = $2")
             .bind(revision_id)
             .bind(translation_id)
@@ -239,7 +248,16 @@ impl Store {
             .try_get::<Option<i64>, _>("s")?
             .unwrap_or(0)
             + 1;
-        let revision_id = insert_revision(&mut tx, &translation.lang, translation_id, seq, input, author, now).await?;
+        let revision_id = insert_revision(
+            &mut tx,
+            &translation.lang,
+            translation_id,
+            seq,
+            input,
+            author,
+            now,
+        )
+        .await?;
         sqlx::query(
             "UPDATE translations SET head_revision_id = $1, slug = $2, state = $3, version = version + 1, \
              updated_at = $4 WHERE id = $5",

@@ -48,9 +48,12 @@ impl IntoResponse for WebError {
                 "This site is not published in that language. Choose one of its languages:",
                 languages.clone(),
             ),
-            WebError::Forbidden(msg) => {
-                (StatusCode::FORBIDDEN, "Not allowed", msg.as_str(), Vec::new())
-            }
+            WebError::Forbidden(msg) => (
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                msg.as_str(),
+                Vec::new(),
+            ),
             WebError::Store(e) if e.is_user_error() => {
                 let status = match e {
                     StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,

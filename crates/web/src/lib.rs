@@ -107,7 +107,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router(&state))
-        .route("/admin", axum::routing::get(|| async { axum::response::Redirect::permanent("/admin/") }))
+        .route(
+            "/admin",
+            axum::routing::get(|| async { axum::response::Redirect::permanent("/admin/") }),
+        )
         .merge(assets::router())
         .merge(public::router().layer(axum::middleware::from_fn_with_state(
             state.clone(),

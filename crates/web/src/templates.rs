@@ -19,24 +19,78 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("release.html", include_str!("../templates/release.html")),
     ("page.html", include_str!("../templates/page.html")),
     ("macros.html", include_str!("../templates/macros.html")),
-    ("admin/base.html", include_str!("../templates/admin/base.html")),
-    ("admin/macros.html", include_str!("../templates/admin/macros.html")),
-    ("admin/login.html", include_str!("../templates/admin/login.html")),
-    ("admin/code.html", include_str!("../templates/admin/code.html")),
-    ("admin/dashboard.html", include_str!("../templates/admin/dashboard.html")),
-    ("admin/releases.html", include_str!("../templates/admin/releases.html")),
-    ("admin/new.html", include_str!("../templates/admin/new.html")),
-    ("admin/editor.html", include_str!("../templates/admin/editor.html")),
-    ("admin/translate.html", include_str!("../templates/admin/translate.html")),
-    ("admin/conflict.html", include_str!("../templates/admin/conflict.html")),
-    ("admin/history.html", include_str!("../templates/admin/history.html")),
-    ("admin/audit.html", include_str!("../templates/admin/audit.html")),
-    ("admin/users.html", include_str!("../templates/admin/users.html")),
-    ("admin/tokens.html", include_str!("../templates/admin/tokens.html")),
-    ("admin/settings.html", include_str!("../templates/admin/settings.html")),
-    ("admin/pages.html", include_str!("../templates/admin/pages.html")),
-    ("admin/page_edit.html", include_str!("../templates/admin/page_edit.html")),
-    ("admin/account.html", include_str!("../templates/admin/account.html")),
+    (
+        "admin/base.html",
+        include_str!("../templates/admin/base.html"),
+    ),
+    (
+        "admin/macros.html",
+        include_str!("../templates/admin/macros.html"),
+    ),
+    (
+        "admin/login.html",
+        include_str!("../templates/admin/login.html"),
+    ),
+    (
+        "admin/code.html",
+        include_str!("../templates/admin/code.html"),
+    ),
+    (
+        "admin/dashboard.html",
+        include_str!("../templates/admin/dashboard.html"),
+    ),
+    (
+        "admin/releases.html",
+        include_str!("../templates/admin/releases.html"),
+    ),
+    (
+        "admin/new.html",
+        include_str!("../templates/admin/new.html"),
+    ),
+    (
+        "admin/editor.html",
+        include_str!("../templates/admin/editor.html"),
+    ),
+    (
+        "admin/translate.html",
+        include_str!("../templates/admin/translate.html"),
+    ),
+    (
+        "admin/conflict.html",
+        include_str!("../templates/admin/conflict.html"),
+    ),
+    (
+        "admin/history.html",
+        include_str!("../templates/admin/history.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../templates/admin/audit.html"),
+    ),
+    (
+        "admin/users.html",
+        include_str!("../templates/admin/users.html"),
+    ),
+    (
+        "admin/tokens.html",
+        include_str!("../templates/admin/tokens.html"),
+    ),
+    (
+        "admin/settings.html",
+        include_str!("../templates/admin/settings.html"),
+    ),
+    (
+        "admin/pages.html",
+        include_str!("../templates/admin/pages.html"),
+    ),
+    (
+        "admin/page_edit.html",
+        include_str!("../templates/admin/page_edit.html"),
+    ),
+    (
+        "admin/account.html",
+        include_str!("../templates/admin/account.html"),
+    ),
 ];
 
 /// The template environment.

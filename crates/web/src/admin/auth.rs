@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -32,7 +32,11 @@ pub(super) fn signed_routes() -> Router<AppState> {
 
 /// `Secure` is added when the site is served over TLS (its base URL is https).
 pub(crate) fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
-    let secure = if state.config().base_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if state.config().base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
@@ -44,18 +48,33 @@ struct NextQuery {
 /// Only same-site admin paths may be a `next` target (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_owned()
+        }
         _ => "/admin/".to_owned(),
     }
 }
 
-async fn login_form(State(state): State<AppState>, Query(query): Query<NextQuery>) -> Result<Response, WebError> {
+async fn login_form(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, WebError> {
     render_login(&state, query.next.as_deref(), "", None)
 }
 
-fn render_login(state: &AppState, next: Option<&str>, username: &str, error: Option<String>) -> Result<Response, WebError> {
+fn render_login(
+    state: &AppState,
+    next: Option<&str>,
+    username: &str,
+    error: Option<String>,
+) -> Result<Response, WebError> {
     let token = random_token();
-    let mut response = page(state, "admin/login.html", None, context! { next => safe_next(next), username, error, login_csrf => token })?;
+    let mut response = page(
+        state,
+        "admin/login.html",
+        None,
+        context! { next => safe_next(next), username, error, login_csrf => token },
+    )?;
     if let Ok(v) = cookie_header(state, LOGIN_CSRF_COOKIE, &token, 3600).parse() {
         response.headers_mut().append(SET_COOKIE, v);
     }
@@ -80,13 +99,25 @@ async fn login(
 ) -> Result<Response, WebError> {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&expected, &form.login_csrf) {
-        return render_login(&state, form.next.as_deref(), &form.username, Some("The sign-in form expired. Please try again.".to_owned()));
+        return render_login(
+            &state,
+            form.next.as_deref(),
+            &form.username,
+            Some("The sign-in form expired. Please try again.".to_owned()),
+        );
     }
     let username = form.username.trim().to_lowercase();
-    let outcome = state.store().sign_in(&username, &form.password, &address, Timestamp::now()).await?;
+    let outcome = state
+        .store()
+        .sign_in(&username, &form.password, &address, Timestamp::now())
+        .await?;
     match outcome {
         Ok((token, session)) => {
-            let target = if session.second_factor_ok { safe_next(form.next.as_deref()) } else { "/admin/login/code".to_owned() };
+            let target = if session.second_factor_ok {
+                safe_next(form.next.as_deref())
+            } else {
+                "/admin/login/code".to_owned()
+            };
             let mut response = Redirect::to(&target).into_response();
             let max_age = SESSION_IDLE.as_secs();
             if let Ok(v) = cookie_header(&state, SESSION_COOKIE, &token, max_age).parse() {
@@ -94,12 +125,17 @@ async fn login(
             }
             Ok(response)
         }
-        Err(SignInRefusal::BadCredentials) => {
-            render_login(&state, form.next.as_deref(), &username, Some("The username or password is not right.".to_owned()))
-        }
+        Err(SignInRefusal::BadCredentials) => render_login(
+            &state,
+            form.next.as_deref(),
+            &username,
+            Some("The username or password is not right.".to_owned()),
+        ),
         Err(SignInRefusal::Locked(wait)) => {
             let minutes = (wait.as_secs() + 59) / 60;
-            let msg = format!("Too many failed attempts. Try again in {minutes} minute(s), or ask an administrator.");
+            let msg = format!(
+                "Too many failed attempts. Try again in {minutes} minute(s), or ask an administrator."
+            );
             let mut response = render_login(&state, form.next.as_deref(), &username, Some(msg))?;
             *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
             Ok(response)
@@ -115,13 +151,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         Ok(Self(address))
     }
 }
 
 async fn code_form(State(state): State<AppState>) -> Result<Response, WebError> {
-    page(&state, "admin/code.html", None, context! { error => None::<String> })
+    page(
+        &state,
+        "admin/code.html",
+        None,
+        context! { error => None::<String> },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,19 +174,42 @@ struct CodeForm {
 }
 
 /// The second step: a six-digit code from the authenticator app.
-async fn code(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Result<Response, WebError> {
-    let Some(token) = cookie(&headers, SESSION_COOKIE) else { return Ok(Redirect::to("/admin/login").into_response()) };
+async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        return Ok(Redirect::to("/admin/login").into_response());
+    };
     let now = Timestamp::now();
-    let Some(session) = state.store().session(&token, now).await? else { return Ok(Redirect::to("/admin/login").into_response()) };
-    let secret = state.store().totp_secret(session.user.id).await?.unwrap_or_default();
+    let Some(session) = state.store().session(&token, now).await? else {
+        return Ok(Redirect::to("/admin/login").into_response());
+    };
+    let secret = state
+        .store()
+        .totp_secret(session.user.id)
+        .await?
+        .unwrap_or_default();
     if !pressroom_core::totp::verify(&secret, &form.code, now.as_second()) {
-        return page(&state, "admin/code.html", None, context! { error => "That code is not right. Enter the current six-digit code from your app." });
+        return page(
+            &state,
+            "admin/code.html",
+            None,
+            context! { error => "That code is not right. Enter the current six-digit code from your app." },
+        );
     }
-    state.store().confirm_second_factor(&token, &session.user, now).await?;
+    state
+        .store()
+        .confirm_second_factor(&token, &session.user, now)
+        .await?;
     Ok(Redirect::to("/admin/").into_response())
 }
 
-async fn logout(State(state): State<AppState>, Extension(signed): Extension<Signed>) -> Result<Response, WebError> {
+async fn logout(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+) -> Result<Response, WebError> {
     state.store().sign_out(&signed.token).await?;
     let mut response = Redirect::to("/admin/login").into_response();
     if let Ok(v) = cookie_header(&state, SESSION_COOKIE, "", 0).parse() {

@@ -37,7 +37,9 @@ pub(crate) struct Signed {
 }
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
-    let guarded = |cap: Capability, routes: Router<AppState>| routes.layer(from_fn_with_state((state.clone(), cap), guard));
+    let guarded = |cap: Capability, routes: Router<AppState>| {
+        routes.layer(from_fn_with_state((state.clone(), cap), guard))
+    };
     Router::new()
         .merge(auth::public_routes())
         .merge(guarded(Capability::Write, auth::signed_routes()))
@@ -62,18 +64,32 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Compares secrets in constant time, so timing does not reveal how much of a guess matched.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn login_redirect(path: &str) -> Response {
-    Redirect::to(&format!("/admin/login?next={}", crate::view::urlencode(path))).into_response()
+    Redirect::to(&format!(
+        "/admin/login?next={}",
+        crate::view::urlencode(path)
+    ))
+    .into_response()
 }
 
 /// Session, second factor, capability and CSRF checks for one group of routes.
-async fn guard(State((state, capability)): State<(AppState, Capability)>, request: Request, next: Next) -> Response {
+async fn guard(
+    State((state, capability)): State<(AppState, Capability)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return login_redirect(&path) };
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return login_redirect(&path);
+    };
     let session = match state.store().session(&token, Timestamp::now()).await {
         Ok(Some(session)) => session,
         Ok(None) => return login_redirect(&path),
@@ -87,13 +103,18 @@ async fn guard(State((state, capability)): State<(AppState, Capability)>, reques
             Ok(s) => s,
             Err(e) => return WebError::from(e).into_response(),
         };
-        if settings.require_totp && matches!(state.store().totp_secret(session.user.id).await, Ok(None)) {
+        if settings.require_totp
+            && matches!(state.store().totp_secret(session.user.id).await, Ok(None))
+        {
             return Redirect::to("/admin/account?totp=required").into_response();
         }
     }
     if !session.user.role.can(capability) {
         let role = session.user.role;
-        return WebError::Forbidden(format!("Your role ({role}) does not allow this. Ask an administrator if you need it.")).into_response();
+        return WebError::Forbidden(format!(
+            "Your role ({role}) does not allow this. Ask an administrator if you need it."
+        ))
+        .into_response();
     }
     let body = if parts.method == Method::POST {
         let is_form = parts
@@ -102,13 +123,25 @@ async fn guard(State((state, capability)): State<(AppState, Capability)>, reques
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return WebError::BadRequest("Forms must be sent as application/x-www-form-urlencoded.".to_owned()).into_response();
+            return WebError::BadRequest(
+                "Forms must be sent as application/x-www-form-urlencoded.".to_owned(),
+            )
+            .into_response();
         }
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-            return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "The form is larger than 2 MiB.").into_response();
+            return (
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "The form is larger than 2 MiB.",
+            )
+                .into_response();
         };
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         if !same_secret(sent, &session.csrf_token) {
             return WebError::Forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.".to_owned(),
@@ -119,14 +152,25 @@ async fn guard(State((state, capability)): State<(AppState, Capability)>, reques
     } else {
         body
     };
-    parts.extensions.insert(Signed { user: session.user, csrf: session.csrf_token, token });
+    parts.extensions.insert(Signed {
+        user: session.user,
+        csrf: session.csrf_token,
+        token,
+    });
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// Renders an admin template; `signed` fills the header (user menu) and the CSRF field.
-pub(crate) fn page(state: &AppState, name: &str, signed: Option<&Signed>, ctx: impl Serialize) -> Result<Response, WebError> {
+pub(crate) fn page(
+    state: &AppState,
+    name: &str,
+    signed: Option<&Signed>,
+    ctx: impl Serialize,
+) -> Result<Response, WebError> {
     let nav = signed.map(|s| {
         minijinja::context! {
             username => s.user.username,

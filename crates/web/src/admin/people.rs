@@ -22,7 +22,10 @@ pub(super) fn account_routes() -> Router<AppState> {
         .route("/admin/account", get(account))
         .route("/admin/account/password", post(change_password))
         .route("/admin/account/totp", post(totp))
-        .route("/admin/account/signout-everywhere", post(sign_out_everywhere))
+        .route(
+            "/admin/account/signout-everywhere",
+            post(sign_out_everywhere),
+        )
 }
 
 pub(super) fn admin_routes() -> Router<AppState> {
@@ -37,14 +40,25 @@ struct Notice {
     totp: Option<String>,
 }
 
-async fn account(State(state): State<AppState>, Extension(signed): Extension<Signed>, Query(notice): Query<Notice>) -> Result<Response, WebError> {
+async fn account(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, WebError> {
     render_account(&state, &signed, notice, None, None).await
 }
 
-async fn render_account(state: &AppState, signed: &Signed, notice: Notice, errors: Option<&Invalid>, new_secret: Option<String>) -> Result<Response, WebError> {
+async fn render_account(
+    state: &AppState,
+    signed: &Signed,
+    notice: Notice,
+    errors: Option<&Invalid>,
+    new_secret: Option<String>,
+) -> Result<Response, WebError> {
     let has_totp = state.store().totp_secret(signed.user.id).await?.is_some();
     let settings = state.store().site_settings().await?;
-    let issuer = pressroom_core::language::pick(&settings.title, "en", settings.default_language()).to_owned();
+    let issuer = pressroom_core::language::pick(&settings.title, "en", settings.default_language())
+        .to_owned();
     let setup = new_secret.map(|secret| {
         let uri = pressroom_core::totp::provisioning_uri(&secret, &issuer, &signed.user.username);
         context! { secret, uri }
@@ -62,110 +76,236 @@ async fn render_account(state: &AppState, signed: &Signed, notice: Notice, error
     )
 }
 
-async fn change_password(State(state): State<AppState>, Extension(signed): Extension<Signed>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
     if fields.get("new_password") != fields.get("repeat_password") {
         let invalid = Invalid::field("repeat_password", "does not match the new password");
         return invalid_account(&state, &signed, invalid).await;
     }
-    match state.store().change_password(&signed.user, fields.get("current_password"), fields.get("new_password"), &signed.token).await {
+    match state
+        .store()
+        .change_password(
+            &signed.user,
+            fields.get("current_password"),
+            fields.get("new_password"),
+            &signed.token,
+        )
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/admin/account?done=password").into_response()),
         Err(StoreError::Invalid(invalid)) => invalid_account(&state, &signed, invalid).await,
         Err(e) => Err(e.into()),
     }
 }
 
-async fn invalid_account(state: &AppState, signed: &Signed, invalid: Invalid) -> Result<Response, WebError> {
-    let mut response = render_account(state, signed, Notice::default(), Some(&invalid), None).await?;
+async fn invalid_account(
+    state: &AppState,
+    signed: &Signed,
+    invalid: Invalid,
+) -> Result<Response, WebError> {
+    let mut response =
+        render_account(state, signed, Notice::default(), Some(&invalid), None).await?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)
 }
 
 /// Starting, confirming or removing the second factor. A new secret is shown once and only
 /// saved when the person proves their app has it by typing a current code.
-async fn totp(State(state): State<AppState>, Extension(signed): Extension<Signed>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn totp(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
     match fields.get("step") {
         "start" => {
-            let secret = pressroom_core::totp::base32_encode(&pressroom_store::random_token().as_bytes()[..20]);
+            let secret = pressroom_core::totp::base32_encode(
+                &pressroom_store::random_token().as_bytes()[..20],
+            );
             render_account(&state, &signed, Notice::default(), None, Some(secret)).await
         }
         "confirm" => {
             let secret = fields.get("secret");
-            if !pressroom_core::totp::verify(secret, fields.get("code"), Timestamp::now().as_second()) {
-                let invalid = Invalid::field("code", "is not the current code of your app; check the app and try again");
-                let mut response = render_account(&state, &signed, Notice::default(), Some(&invalid), Some(secret.to_owned())).await?;
+            if !pressroom_core::totp::verify(
+                secret,
+                fields.get("code"),
+                Timestamp::now().as_second(),
+            ) {
+                let invalid = Invalid::field(
+                    "code",
+                    "is not the current code of your app; check the app and try again",
+                );
+                let mut response = render_account(
+                    &state,
+                    &signed,
+                    Notice::default(),
+                    Some(&invalid),
+                    Some(secret.to_owned()),
+                )
+                .await?;
                 *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 return Ok(response);
             }
-            state.store().set_totp_secret(&signed.user, Some(secret), By::User(&signed.user)).await?;
-            state.store().confirm_second_factor(&signed.token, &signed.user, Timestamp::now()).await?;
+            state
+                .store()
+                .set_totp_secret(&signed.user, Some(secret), By::User(&signed.user))
+                .await?;
+            state
+                .store()
+                .confirm_second_factor(&signed.token, &signed.user, Timestamp::now())
+                .await?;
             Ok(Redirect::to("/admin/account?done=totp").into_response())
         }
         "remove" => {
             if state.store().site_settings().await?.require_totp {
-                return Err(WebError::Forbidden("The site requires a second factor for everyone; it cannot be removed.".to_owned()));
+                return Err(WebError::Forbidden(
+                    "The site requires a second factor for everyone; it cannot be removed."
+                        .to_owned(),
+                ));
             }
-            state.store().set_totp_secret(&signed.user, None, By::User(&signed.user)).await?;
+            state
+                .store()
+                .set_totp_secret(&signed.user, None, By::User(&signed.user))
+                .await?;
             Ok(Redirect::to("/admin/account?done=totp-removed").into_response())
         }
         _ => Err(WebError::BadRequest("Unknown step.".to_owned())),
     }
 }
 
-async fn sign_out_everywhere(State(state): State<AppState>, Extension(signed): Extension<Signed>) -> Result<Response, WebError> {
-    state.store().sign_out_everywhere(&signed.user, By::User(&signed.user)).await?;
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+) -> Result<Response, WebError> {
+    state
+        .store()
+        .sign_out_everywhere(&signed.user, By::User(&signed.user))
+        .await?;
     Ok(Redirect::to("/admin/login").into_response())
 }
 
-async fn users(State(state): State<AppState>, Extension(signed): Extension<Signed>, Query(notice): Query<Notice>) -> Result<Response, WebError> {
+async fn users(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, WebError> {
     render_users(&state, &signed, notice.done, None, &[], None).await
 }
 
-async fn render_users(state: &AppState, signed: &Signed, done: Option<String>, errors: Option<&Invalid>, fields: &[(String, String)], password: Option<String>) -> Result<Response, WebError> {
+async fn render_users(
+    state: &AppState,
+    signed: &Signed,
+    done: Option<String>,
+    errors: Option<&Invalid>,
+    fields: &[(String, String)],
+    password: Option<String>,
+) -> Result<Response, WebError> {
     let users = state.store().list_users().await?;
-    let values: std::collections::BTreeMap<&str, &str> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    page(state, "admin/users.html", Some(signed), context! { users, done, errors => errors_map(errors), values, password, roles => ["author", "editor", "admin"] })
+    let values: std::collections::BTreeMap<&str, &str> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    page(
+        state,
+        "admin/users.html",
+        Some(signed),
+        context! { users, done, errors => errors_map(errors), values, password, roles => ["author", "editor", "admin"] },
+    )
 }
 
-async fn user_action(State(state): State<AppState>, Extension(signed): Extension<Signed>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn user_action(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
     let by = By::User(&signed.user);
     let username = fields.get("username").trim().to_owned();
-    let role = || fields.get("role").parse::<Role>().map_err(|e| StoreError::Invalid(Invalid::field("role", e)));
+    let role = || {
+        fields
+            .get("role")
+            .parse::<Role>()
+            .map_err(|e| StoreError::Invalid(Invalid::field("role", e)))
+    };
     let result = match fields.get("op") {
         "add" => {
             let password = pressroom_store::generate_password();
             match role() {
-                Ok(role) => state.store().create_user(&username, fields.get("display_name"), role, &password, by).await.map(|_| Some(password)),
+                Ok(role) => state
+                    .store()
+                    .create_user(&username, fields.get("display_name"), role, &password, by)
+                    .await
+                    .map(|_| Some(password)),
                 Err(e) => Err(e),
             }
         }
         "role" => match role() {
-            Ok(role) if username == signed.user.username && role != Role::Admin => Err(StoreError::Invalid(Invalid::field("role", "you cannot take away your own admin role; ask another admin"))),
-            Ok(role) => state.store().set_role(&username, role, by).await.map(|()| None),
+            Ok(role) if username == signed.user.username && role != Role::Admin => {
+                Err(StoreError::Invalid(Invalid::field(
+                    "role",
+                    "you cannot take away your own admin role; ask another admin",
+                )))
+            }
+            Ok(role) => state
+                .store()
+                .set_role(&username, role, by)
+                .await
+                .map(|()| None),
             Err(e) => Err(e),
         },
-        "disable" if username == signed.user.username => Err(StoreError::Invalid(Invalid::field("username", "you cannot disable your own account"))),
-        "disable" => state.store().set_disabled(&username, true, by).await.map(|()| None),
-        "enable" => state.store().set_disabled(&username, false, by).await.map(|()| None),
+        "disable" if username == signed.user.username => Err(StoreError::Invalid(Invalid::field(
+            "username",
+            "you cannot disable your own account",
+        ))),
+        "disable" => state
+            .store()
+            .set_disabled(&username, true, by)
+            .await
+            .map(|()| None),
+        "enable" => state
+            .store()
+            .set_disabled(&username, false, by)
+            .await
+            .map(|()| None),
         "reset" => {
             let password = pressroom_store::generate_password();
-            state.store().set_password(&username, &password, by).await.map(|()| Some(password))
+            state
+                .store()
+                .set_password(&username, &password, by)
+                .await
+                .map(|()| Some(password))
         }
         _ => return Err(WebError::BadRequest("Unknown operation.".to_owned())),
     };
     match result {
-        Ok(Some(password)) => render_users(&state, &signed, Some(format!("{}: {username}", fields.get("op"))), None, &[], Some(password)).await,
-        Ok(None) => Ok(Redirect::to(&format!("/admin/users?done={}", fields.get("op"))).into_response()),
+        Ok(Some(password)) => {
+            render_users(
+                &state,
+                &signed,
+                Some(format!("{}: {username}", fields.get("op"))),
+                None,
+                &[],
+                Some(password),
+            )
+            .await
+        }
+        Ok(None) => {
+            Ok(Redirect::to(&format!("/admin/users?done={}", fields.get("op"))).into_response())
+        }
         Err(StoreError::Invalid(invalid)) => {
-            let mut response = render_users(&state, &signed, None, Some(&invalid), &fields.0, None).await?;
+            let mut response =
+                render_users(&state, &signed, None, Some(&invalid), &fields.0, None).await?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
         Err(StoreError::Duplicate(msg)) => {
             let invalid = Invalid::field("username", msg);
-            let mut response = render_users(&state, &signed, None, Some(&invalid), &fields.0, None).await?;
+            let mut response =
+                render_users(&state, &signed, None, Some(&invalid), &fields.0, None).await?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
@@ -173,11 +313,19 @@ async fn user_action(State(state): State<AppState>, Extension(signed): Extension
     }
 }
 
-async fn tokens(State(state): State<AppState>, Extension(signed): Extension<Signed>) -> Result<Response, WebError> {
+async fn tokens(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+) -> Result<Response, WebError> {
     render_tokens(&state, &signed, None, None).await
 }
 
-async fn render_tokens(state: &AppState, signed: &Signed, created: Option<String>, errors: Option<&Invalid>) -> Result<Response, WebError> {
+async fn render_tokens(
+    state: &AppState,
+    signed: &Signed,
+    created: Option<String>,
+    errors: Option<&Invalid>,
+) -> Result<Response, WebError> {
     let tokens: Vec<_> = state
         .store()
         .list_api_tokens()
@@ -185,21 +333,55 @@ async fn render_tokens(state: &AppState, signed: &Signed, created: Option<String
         .into_iter()
         .map(|t| context! { id => t.id, name => t.name, user => t.user.username, scopes => t.scopes, created => t.created_at.to_string(), revoked => t.revoked_at.is_some() })
         .collect();
-    let users: Vec<String> = state.store().list_users().await?.into_iter().map(|u| u.username).collect();
-    page(state, "admin/tokens.html", Some(signed), context! { tokens, users, created, errors => errors_map(errors), scopes => ["write", "review", "admin"] })
+    let users: Vec<String> = state
+        .store()
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    page(
+        state,
+        "admin/tokens.html",
+        Some(signed),
+        context! { tokens, users, created, errors => errors_map(errors), scopes => ["write", "review", "admin"] },
+    )
 }
 
-async fn token_action(State(state): State<AppState>, Extension(signed): Extension<Signed>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn token_action(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
     let by = By::User(&signed.user);
     match fields.get("op") {
         "create" => {
             let user = match state.store().user_by_name(fields.get("username")).await {
                 Ok(u) => u,
-                Err(_) => return render_tokens(&state, &signed, None, Some(&Invalid::field("username", "choose the user the token acts as"))).await,
+                Err(_) => {
+                    return render_tokens(
+                        &state,
+                        &signed,
+                        None,
+                        Some(&Invalid::field(
+                            "username",
+                            "choose the user the token acts as",
+                        )),
+                    )
+                    .await;
+                }
             };
-            let scopes: Vec<String> = fields.all("scopes").iter().map(|s| (*s).to_owned()).collect();
-            match state.store().create_api_token(fields.get("name"), &user, &scopes, by).await {
+            let scopes: Vec<String> = fields
+                .all("scopes")
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            match state
+                .store()
+                .create_api_token(fields.get("name"), &user, &scopes, by)
+                .await
+            {
                 Ok((secret, _)) => render_tokens(&state, &signed, Some(secret), None).await,
                 Err(StoreError::Invalid(invalid)) => {
                     let mut response = render_tokens(&state, &signed, None, Some(&invalid)).await?;
@@ -210,7 +392,10 @@ async fn token_action(State(state): State<AppState>, Extension(signed): Extensio
             }
         }
         "revoke" => {
-            let id: i64 = fields.get("id").parse().map_err(|_| WebError::BadRequest("Choose a token from the list.".to_owned()))?;
+            let id: i64 = fields
+                .get("id")
+                .parse()
+                .map_err(|_| WebError::BadRequest("Choose a token from the list.".to_owned()))?;
             state.store().revoke_api_token(id, by).await?;
             Ok(Redirect::to("/admin/tokens").into_response())
         }

@@ -32,7 +32,11 @@ struct AuditQuery {
     subject: Option<String>,
 }
 
-async fn audit(State(state): State<AppState>, Extension(signed): Extension<Signed>, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
+async fn audit(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
     let subject = q.subject.filter(|s| !s.is_empty());
     let entries = state.store().audit_log(subject.as_deref(), 500).await?;
     let tz = state.store().site_settings().await?.tz();
@@ -45,7 +49,12 @@ async fn audit(State(state): State<AppState>, Extension(signed): Extension<Signe
             }
         })
         .collect();
-    page(&state, "admin/audit.html", Some(&signed), context! { rows, subject })
+    page(
+        &state,
+        "admin/audit.html",
+        Some(&signed),
+        context! { rows, subject },
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -53,19 +62,49 @@ struct Done {
     done: Option<String>,
 }
 
-async fn settings(State(state): State<AppState>, Extension(signed): Extension<Signed>, Query(done): Query<Done>) -> Result<Response, WebError> {
+async fn settings(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
     let s = state.store().site_settings().await?;
     let series = state.store().list_series().await?;
-    let main = series.iter().find(|x| x.key == "main").cloned().unwrap_or_else(NumberSeries::default_main);
+    let main = series
+        .iter()
+        .find(|x| x.key == "main")
+        .cloned()
+        .unwrap_or_else(NumberSeries::default_main);
     let mut values = std::collections::BTreeMap::new();
-    values.insert("languages".to_owned(), s.languages.iter().map(|l| l.code.as_str()).collect::<Vec<_>>().join(", "));
+    values.insert(
+        "languages".to_owned(),
+        s.languages
+            .iter()
+            .map(|l| l.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     values.insert("time_zone".to_owned(), s.time_zone.clone());
     values.insert("number_template".to_owned(), main.template.clone());
     for l in &s.languages {
-        values.insert(format!("title.{}", l.code), s.title.get(&l.code).cloned().unwrap_or_default());
-        values.insert(format!("rights_notice.{}", l.code), s.rights_notice.get(&l.code).cloned().unwrap_or_default());
+        values.insert(
+            format!("title.{}", l.code),
+            s.title.get(&l.code).cloned().unwrap_or_default(),
+        );
+        values.insert(
+            format!("rights_notice.{}", l.code),
+            s.rights_notice.get(&l.code).cloned().unwrap_or_default(),
+        );
     }
-    render_settings(&state, &signed, &values, s.two_person_rule, s.require_totp, done.done, None).await
+    render_settings(
+        &state,
+        &signed,
+        &values,
+        s.two_person_rule,
+        s.require_totp,
+        done.done,
+        None,
+    )
+    .await
 }
 
 async fn render_settings(
@@ -77,7 +116,15 @@ async fn render_settings(
     done: Option<String>,
     errors: Option<&Invalid>,
 ) -> Result<Response, WebError> {
-    let languages: Vec<String> = values.get("languages").map(|l| l.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()).unwrap_or_default();
+    let languages: Vec<String> = values
+        .get("languages")
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     let kinds = state.store().list_kinds().await?;
     page(
         state,
@@ -87,12 +134,21 @@ async fn render_settings(
     )
 }
 
-async fn save_settings(State(state): State<AppState>, Extension(signed): Extension<Signed>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn save_settings(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
     let mut settings = state.store().site_settings().await?;
     let mut invalid = Invalid::default();
     let mut languages = Vec::new();
-    for code in fields.get("languages").split(',').map(str::trim).filter(|c| !c.is_empty()) {
+    for code in fields
+        .get("languages")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         match Language::from_code(code) {
             Ok(l) => languages.push(l),
             Err(e) => invalid.push("languages", e),
@@ -104,12 +160,22 @@ async fn save_settings(State(state): State<AppState>, Extension(signed): Extensi
     settings.require_totp = fields.get("require_totp") == "on";
     for (name, value) in &fields.0 {
         if let Some(lang) = name.strip_prefix("title.") {
-            settings.title.insert(lang.to_owned(), value.trim().to_owned());
+            settings
+                .title
+                .insert(lang.to_owned(), value.trim().to_owned());
         } else if let Some(lang) = name.strip_prefix("rights_notice.") {
-            settings.rights_notice.insert(lang.to_owned(), value.trim().to_owned());
+            settings
+                .rights_notice
+                .insert(lang.to_owned(), value.trim().to_owned());
         }
     }
-    let mut main = state.store().list_series().await?.into_iter().find(|x| x.key == "main").unwrap_or_else(NumberSeries::default_main);
+    let mut main = state
+        .store()
+        .list_series()
+        .await?
+        .into_iter()
+        .find(|x| x.key == "main")
+        .unwrap_or_else(NumberSeries::default_main);
     main.template = fields.get("number_template").trim().to_owned();
     if let Err(e) = pressroom_core::numbering::validate_template(&main.template) {
         invalid.push("number_template", e);
@@ -119,7 +185,16 @@ async fn save_settings(State(state): State<AppState>, Extension(signed): Extensi
     }
     let values: std::collections::BTreeMap<String, String> = fields.0.iter().cloned().collect();
     if !invalid.errors.is_empty() {
-        let mut response = render_settings(&state, &signed, &values, settings.two_person_rule, settings.require_totp, None, Some(&invalid)).await?;
+        let mut response = render_settings(
+            &state,
+            &signed,
+            &values,
+            settings.two_person_rule,
+            settings.require_totp,
+            None,
+            Some(&invalid),
+        )
+        .await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     }
@@ -129,7 +204,10 @@ async fn save_settings(State(state): State<AppState>, Extension(signed): Extensi
     Ok(Redirect::to("/admin/settings?done=saved").into_response())
 }
 
-async fn pages(State(state): State<AppState>, Extension(signed): Extension<Signed>) -> Result<Response, WebError> {
+async fn pages(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+) -> Result<Response, WebError> {
     let settings = state.store().site_settings().await?;
     let mut rows = Vec::new();
     for l in &settings.languages {
@@ -138,24 +216,61 @@ async fn pages(State(state): State<AppState>, Extension(signed): Extension<Signe
         }
     }
     let languages: Vec<&str> = settings.languages.iter().map(|l| l.code.as_str()).collect();
-    page(&state, "admin/pages.html", Some(&signed), context! { rows, languages })
+    page(
+        &state,
+        "admin/pages.html",
+        Some(&signed),
+        context! { rows, languages },
+    )
 }
 
-async fn edit_page(State(state): State<AppState>, Extension(signed): Extension<Signed>, Path((slug, lang)): Path<(String, String)>) -> Result<Response, WebError> {
+async fn edit_page(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Path((slug, lang)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     let (title, body) = match state.store().page(&slug, &lang).await {
         Ok(p) => (p.title, p.body),
         Err(StoreError::NotFound(_)) => (String::new(), String::new()),
         Err(e) => return Err(e.into()),
     };
-    page(&state, "admin/page_edit.html", Some(&signed), context! { slug, lang, title, body, errors => errors_map(None) })
+    page(
+        &state,
+        "admin/page_edit.html",
+        Some(&signed),
+        context! { slug, lang, title, body, errors => errors_map(None) },
+    )
 }
 
-async fn save_page(State(state): State<AppState>, Extension(signed): Extension<Signed>, Path((slug, lang)): Path<(String, String)>, Form(raw): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn save_page(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Path((slug, lang)): Path<(String, String)>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let fields = Fields(raw);
-    if state.store().site_settings().await?.language(&lang).is_none() {
-        return Err(WebError::BadRequest(format!("The site does not publish in `{lang}`.")));
+    if state
+        .store()
+        .site_settings()
+        .await?
+        .language(&lang)
+        .is_none()
+    {
+        return Err(WebError::BadRequest(format!(
+            "The site does not publish in `{lang}`."
+        )));
     }
-    match state.store().save_page(&slug, &lang, fields.get("title"), fields.get("body"), By::User(&signed.user)).await {
+    match state
+        .store()
+        .save_page(
+            &slug,
+            &lang,
+            fields.get("title"),
+            fields.get("body"),
+            By::User(&signed.user),
+        )
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/admin/pages").into_response()),
         Err(StoreError::Invalid(invalid)) => {
             let ctx = context! { slug, lang, title => fields.get("title"), body => fields.get("body"), errors => errors_map(Some(&invalid)) };

@@ -1,0 +1,550 @@
+//! The editorial area through HTTP, as press officers use it: sign-in, drafting, review,
+//! publication, correction, withdrawal, force publish, conflicts, CSRF, throttling, and the
+//! permission matrix of every admin route for every role.
+
+#[macro_use]
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::response::Response;
+use common::{Site, body_text, site};
+use pressroom_store::testing::{TEST_PASSWORD, TestDb};
+use tower::ServiceExt;
+
+/// A browser: keeps cookies, knows the CSRF token of its session.
+struct Browser<'a> {
+    site: &'a Site,
+    cookies: Vec<(String, String)>,
+    csrf: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(site: &'a Site) -> Self {
+        Self {
+            site,
+            cookies: Vec::new(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn request(&mut self, method: Method, uri: &str, form: &[(&str, &str)]) -> Response {
+        let mut builder = Request::builder().method(method.clone()).uri(uri);
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !cookie.is_empty() {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        let body = if method == Method::POST {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(serde_urlencoded::to_string(form).unwrap())
+        } else {
+            Body::empty()
+        };
+        let response = self
+            .site
+            .app
+            .clone()
+            .oneshot(builder.body(body).unwrap())
+            .await
+            .unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        response
+    }
+
+    async fn get(&mut self, uri: &str) -> (StatusCode, String) {
+        let response = self.request(Method::GET, uri, &[]).await;
+        let status = response.status();
+        let html = body_text(response).await;
+        if let Some(token) = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        {
+            self.csrf = token.to_owned();
+        }
+        (status, html)
+    }
+
+    /// Posts a form with the session's CSRF token; returns status, Location and body.
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let csrf = self.csrf.clone();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        form.extend_from_slice(fields);
+        let response = self.request(Method::POST, uri, &form).await;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, body_text(response).await)
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> (StatusCode, String, String) {
+        let (_, html) = self.get("/admin/login").await;
+        let token = html
+            .split("name=\"login_csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let response = self
+            .request(
+                Method::POST,
+                "/admin/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("login_csrf", &token),
+                    ("next", "/admin/"),
+                ],
+            )
+            .await;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = body_text(response).await;
+        if status == StatusCode::SEE_OTHER {
+            self.get("/admin/").await;
+        }
+        (status, location, body)
+    }
+}
+
+async fn signed_in<'a>(site: &'a Site, username: &str) -> Browser<'a> {
+    let mut browser = Browser::new(site);
+    let (status, location, body) = browser.sign_in(username, TEST_PASSWORD).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/"),
+        "{body}"
+    );
+    browser
+}
+
+/// Drafts a release through the editor; returns the translation's editor URL.
+async fn draft(browser: &mut Browser<'_>, title: &str) -> String {
+    browser.get("/admin/releases/new").await;
+    let (status, location, body) = browser
+        .post(
+            "/admin/releases",
+            &[
+                ("kind", "press-release"),
+                ("lang", "en"),
+                ("title", title),
+                ("lead", "Lead."),
+                ("body", "Body text."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    location.split('?').next().unwrap().to_owned()
+}
+
+fn version_of(html: &str) -> String {
+    html.split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn act(
+    browser: &mut Browser<'_>,
+    editor_url: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let (_, html) = browser.get(editor_url).await;
+    let version = version_of(&html);
+    let mut form = vec![("version", version.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(&format!("{editor_url}/action"), &form).await
+}
+
+async fn the_press_service_day_through_http(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    let url = draft(&mut author, "Minister meets delegation").await;
+    let (status, location, _) = act(&mut author, &url, &[("action", "submit")]).await;
+    assert_eq!(
+        (status, location.ends_with("done=submit")),
+        (StatusCode::SEE_OTHER, true)
+    );
+    // An author cannot approve.
+    let (status, _, body) = act(&mut author, &url, &[("action", "approve_publish")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("your role (author) cannot approve and publish"),
+        "{body}"
+    );
+
+    // An editor who wrote the latest revision cannot approve it (two-person rule)…
+    let mut editor = signed_in(&site, "editor").await;
+    let own = draft(&mut editor, "Editor's own text").await;
+    act(&mut editor, &own, &[("action", "submit")]).await;
+    let (status, _, body) = act(&mut editor, &own, &[("action", "approve_publish")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("two-person rule"), "{body}");
+
+    // …but approves the author's, which gets its number and goes public.
+    let (status, _, body) = act(&mut editor, &url, &[("action", "approve_publish")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, html) = editor.get(&url).await;
+    let year = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Baku").unwrap())
+        .year();
+    assert!(html.contains(&format!("No. 1/{year}")), "{html}");
+    let public = format!("/en/releases/{year}/1-minister-meets-delegation");
+    assert!(
+        site.page(&public)
+            .await
+            .contains("<h1>Minister meets delegation</h1>")
+    );
+
+    // A correction: edit, submit, approve as major with a note; readers see the note.
+    let (_, html) = author.get(&url).await;
+    let version = version_of(&html);
+    let (status, _, body) = author
+        .post(
+            &url,
+            &[
+                ("version", &version),
+                ("title", "Minister meets delegation"),
+                ("lead", "Lead."),
+                ("body", "Corrected body."),
+                ("slug", "minister-meets-delegation"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    act(&mut author, &url, &[("action", "submit")]).await;
+    let (status, _, body) = act(
+        &mut editor,
+        &url,
+        &[
+            ("action", "approve_publish"),
+            ("correction", "major"),
+            ("change_note", "Corrected the venue"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let page = site.page(&public).await;
+    assert!(
+        page.contains("Corrected body.") && page.contains(": Corrected the venue"),
+        "{page}"
+    );
+
+    // A withdrawal keeps the page with its notice.
+    let (status, _, _) = act(
+        &mut editor,
+        &url,
+        &[("action", "withdraw"), ("explanation", "Issued in error.")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(site.page(&public).await.contains("Issued in error."));
+
+    // A force publish is flagged in the audit log.
+    let forced = draft(&mut author, "Urgent statement").await;
+    let (status, _, body) = act(
+        &mut editor,
+        &forced,
+        &[
+            ("action", "force_publish"),
+            ("reason", "Minister's orders, night shift"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, audit) = editor.get("/admin/audit").await;
+    assert!(
+        audit.contains("force_publish <strong>flagged for review</strong>"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("Minister&#39;s orders, night shift"),
+        "the reason is logged"
+    );
+}
+
+async fn form_errors_keep_what_was_typed(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    author.get("/admin/releases/new").await;
+    let (status, _, body) = author
+        .post(
+            "/admin/releases",
+            &[
+                ("kind", "answer"),
+                ("lang", "en"),
+                ("title", ""),
+                ("lead", "My careful lead"),
+                ("body", "No blocks"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("My careful lead") && body.contains("No blocks"),
+        "typed text is kept"
+    );
+    assert!(body.contains("id=\"title-error\">is required"), "{body}");
+    assert!(
+        body.contains(":::question"),
+        "the body error explains the blocks"
+    );
+    let (_, list) = author.get("/admin/releases").await;
+    assert!(list.contains("Nothing here."), "nothing was saved");
+}
+
+async fn two_people_editing_at_once_lose_nothing(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    let mut editor = signed_in(&site, "editor").await;
+    let url = draft(&mut author, "Shared draft").await;
+    let (_, html) = author.get(&url).await;
+    let version = version_of(&html);
+    editor.get(&url).await;
+    let (status, _, _) = editor
+        .post(
+            &url,
+            &[
+                ("version", &version),
+                ("title", "Shared draft"),
+                ("body", "Editor's text."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, body) = author
+        .post(
+            &url,
+            &[
+                ("version", &version),
+                ("title", "Shared draft"),
+                ("body", "Author's text."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body.contains("Someone else saved first")
+            && body.contains("Author&#39;s text.")
+            && body.contains("Editor&#39;s text."),
+        "{body}"
+    );
+    let (_, editor_page) = author.get(&url).await;
+    assert!(
+        editor_page.contains("Editor&#39;s text."),
+        "the first save stands"
+    );
+}
+
+async fn forms_without_the_session_token_are_refused(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    author.get("/admin/releases/new").await;
+    author.csrf = "forged".into();
+    let (status, _, body) = author
+        .post(
+            "/admin/releases",
+            &[
+                ("kind", "press-release"),
+                ("lang", "en"),
+                ("title", "Forged"),
+                ("body", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("did not come from this site"));
+    let (_, list) = author.get("/admin/releases").await;
+    assert!(!list.contains("Forged"));
+    // The login form has its own token.
+    let mut stranger = Browser::new(&site);
+    let response = stranger
+        .request(
+            Method::POST,
+            "/admin/login",
+            &[
+                ("username", "author"),
+                ("password", TEST_PASSWORD),
+                ("login_csrf", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "re-shows the form");
+    assert!(body_text(response).await.contains("expired"));
+}
+
+async fn repeated_failures_lock_the_account_with_growing_waits(db: TestDb) {
+    let site = site(db).await;
+    let mut browser = Browser::new(&site);
+    for _ in 0..4 {
+        let (status, _, body) = browser.sign_in("author", "wrong password!").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("username or password is not right"));
+    }
+    browser.sign_in("author", "wrong password!").await;
+    let (status, _, body) = browser.sign_in("author", TEST_PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password"
+    );
+    assert!(body.contains("Too many failed attempts"));
+    let log = site
+        .db
+        .store
+        .audit_log(Some("user:author"), 20)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"signin.lockout")
+            && actions.contains(&"signin.locked")
+            && actions.contains(&"signin.failure"),
+        "{actions:?}"
+    );
+    // Other accounts are not affected.
+    let (status, _, _) = Browser::new(&site).sign_in("editor", TEST_PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+async fn signing_out_ends_the_session(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    let (status, location, _) = author.post("/admin/logout", &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/login")
+    );
+    let response = author.request(Method::GET, "/admin/", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/login")
+    );
+}
+
+/// Every admin route for an anonymous visitor and each role: allowed, or refused.
+async fn permission_matrix(db: TestDb) {
+    let site = site(db).await;
+    let mut admin = signed_in(&site, "admin").await;
+    let url = draft(&mut admin, "Matrix").await;
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    let release = site
+        .db
+        .store
+        .translation(id.parse().unwrap())
+        .await
+        .unwrap()
+        .release_id;
+    // (method, path, lowest role allowed: 1 author, 2 editor, 3 admin)
+    let routes: Vec<(Method, String, u8)> = vec![
+        (Method::GET, "/admin/".into(), 1),
+        (Method::GET, "/admin/releases".into(), 1),
+        (Method::GET, "/admin/releases/new".into(), 1),
+        (Method::POST, "/admin/releases".into(), 1),
+        (Method::GET, format!("/admin/translations/{id}"), 1),
+        (Method::POST, format!("/admin/translations/{id}"), 1),
+        (Method::POST, format!("/admin/translations/{id}/preview"), 1),
+        (Method::POST, format!("/admin/translations/{id}/action"), 1),
+        (Method::GET, format!("/admin/translations/{id}/history"), 1),
+        (
+            Method::GET,
+            format!("/admin/releases/{release}/translate?lang=ru"),
+            1,
+        ),
+        (
+            Method::POST,
+            format!("/admin/releases/{release}/translate"),
+            1,
+        ),
+        (Method::GET, "/admin/account".into(), 1),
+        (Method::POST, "/admin/account/password".into(), 1),
+        (Method::POST, "/admin/account/totp".into(), 1),
+        (Method::GET, "/admin/audit".into(), 2),
+        (Method::GET, "/admin/users".into(), 3),
+        (Method::POST, "/admin/users".into(), 3),
+        (Method::GET, "/admin/tokens".into(), 3),
+        (Method::POST, "/admin/tokens".into(), 3),
+        (Method::GET, "/admin/settings".into(), 3),
+        (Method::POST, "/admin/settings".into(), 3),
+        (Method::GET, "/admin/pages".into(), 3),
+        (Method::GET, "/admin/pages/privacy/en".into(), 3),
+        (Method::POST, "/admin/pages/privacy/en".into(), 3),
+    ];
+    let mut browsers = vec![(0u8, Browser::new(&site))];
+    for (level, name) in [(1, "author"), (2, "editor"), (3, "admin")] {
+        browsers.push((level, signed_in(&site, name).await));
+    }
+    for (method, path, needed) in &routes {
+        for (level, browser) in browsers.iter_mut() {
+            let (status, location) = if *method == Method::POST {
+                // An empty (but properly tokened) form: allowed roles get a validation answer
+                // or a redirect, refused ones a 403 before anything is read.
+                let (status, location, _) = browser
+                    .post(path, &[("op", "noop"), ("step", "noop")])
+                    .await;
+                (status, location)
+            } else {
+                let response = browser.request(Method::GET, path, &[]).await;
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                (response.status(), location)
+            };
+            let to_sign_in = location.starts_with("/admin/login");
+            match (*level, *level >= *needed) {
+                (0, _) => assert!(
+                    status == StatusCode::SEE_OTHER && to_sign_in,
+                    "anonymous {method} {path} goes to sign-in, got {status}"
+                ),
+                (_, true) => assert!(
+                    status != StatusCode::FORBIDDEN && !to_sign_in,
+                    "level {level} should be allowed {method} {path}, got {status}"
+                ),
+                (_, false) => assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "level {level} must be refused {method} {path}"
+                ),
+            }
+        }
+    }
+}
+
+backends!(
+    the_press_service_day_through_http,
+    form_errors_keep_what_was_typed,
+    two_people_editing_at_once_lose_nothing,
+    forms_without_the_session_token_are_refused,
+    repeated_failures_lock_the_account_with_growing_waits,
+    signing_out_ends_the_session,
+    permission_matrix,
+);
