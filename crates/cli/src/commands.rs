@@ -161,7 +161,7 @@ pub(crate) async fn serve_store(
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let job = tokio::spawn(scheduler::run(store.clone(), stop_rx));
+    let job = tokio::spawn(scheduler::run(store.clone(), state.metrics(), stop_rx));
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

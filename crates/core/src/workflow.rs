@@ -213,6 +213,16 @@ impl ActionKind {
         }
     }
 
+    /// What a person needs to be allowed to ask for this action; `None` for the scheduler's
+    /// own action, which no person may take.
+    pub fn capability(self) -> Option<Capability> {
+        match self {
+            Self::Edit | Self::Submit | Self::Delete => Some(Capability::Write),
+            Self::PublishScheduled => None,
+            _ => Some(Capability::Review),
+        }
+    }
+
     /// The action in words, for messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -384,17 +394,10 @@ fn check_actor(kind: ActionKind, actor: Actor) -> Result<(), WorkflowError> {
         (Actor::Scheduler, _) | (Actor::User { .. }, ActionKind::PublishScheduled) => {
             Err(WorkflowError::SchedulerOnly { action: kind })
         }
-        (Actor::User { role, .. }, _) => {
-            let needed = match kind {
-                ActionKind::Edit | ActionKind::Submit | ActionKind::Delete => Capability::Write,
-                _ => Capability::Review,
-            };
-            if role.can(needed) {
-                Ok(())
-            } else {
-                Err(WorkflowError::Forbidden { action: kind, role })
-            }
-        }
+        (Actor::User { role, .. }, _) => match kind.capability() {
+            Some(needed) if role.can(needed) => Ok(()),
+            _ => Err(WorkflowError::Forbidden { action: kind, role }),
+        },
     }
 }
 

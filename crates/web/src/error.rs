@@ -122,7 +122,14 @@ fn error_page(
     )
 }
 
-/// The fallback for unknown routes.
-pub(crate) async fn not_found() -> WebError {
-    WebError::NotFound
+/// The fallback for unknown routes: a problem document under `/api/`, a page elsewhere.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::api::Problem::not_found(
+            "There is no API endpoint at this address; see /api/openapi.json.",
+        )
+        .into_response()
+    } else {
+        WebError::NotFound.into_response()
+    }
 }

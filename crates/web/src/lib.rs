@@ -8,6 +8,7 @@
 //! - [`AppState`] and [`router`]: the application, built once and shared by every request.
 //! - `admin`: the editorial area (sign-in, editor, review, people, settings); `admin::router`
 //!   is the one place that says which role may open which route.
+//! - `api`: the JSON API v1 and its OpenAPI document.
 //! - `public`: the reader's pages (home, listings, release page, editable pages).
 //! - `cache`: the in-memory cache of rendered pages (ETag, compression, invalidation by tag).
 //! - `i18n`: interface strings from Fluent files, per language.
@@ -15,17 +16,19 @@
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
 //! - `headers`: security headers on every response.
-//! - `health`: `/healthz` and `/readyz`.
+//! - `health`: `/healthz` and `/readyz`; `metrics`: Prometheus `/metrics`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
 
 mod admin;
+mod api;
 mod assets;
 mod cache;
 mod error;
 mod headers;
 mod health;
 mod i18n;
+mod metrics;
 mod public;
 pub mod scheduler;
 mod templates;
@@ -38,7 +41,17 @@ use axum::Router;
 use pressroom_store::Store;
 use tower_http::trace::TraceLayer;
 
+pub use api::openapi_json;
 pub use error::WebError;
+pub use metrics::Metrics;
+
+/// The scope name that grants `capability` to an API token.
+pub(crate) fn api_scope_name(capability: pressroom_core::user::Capability) -> &'static str {
+    pressroom_store::SCOPES
+        .iter()
+        .find(|(_, c)| *c == capability)
+        .map_or("admin", |(name, _)| name)
+}
 
 /// Settings of the web layer, from the config file.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +78,7 @@ struct Inner {
     assets: assets::Assets,
     i18n: Arc<i18n::I18n>,
     cache: Arc<cache::PageCache>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -83,6 +97,7 @@ impl AppState {
                 assets,
                 i18n,
                 cache,
+                metrics: Arc::default(),
             }),
         })
     }
@@ -96,6 +111,11 @@ impl AppState {
         &self.inner.config
     }
 
+    /// The process's metrics, shared with the scheduler.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.inner.metrics.clone()
+    }
+
     /// How many pages are cached and their size in bytes.
     pub fn cache_stats(&self) -> (usize, usize) {
         self.inner.cache.stats()
@@ -106,7 +126,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(admin::router(&state))
+        .merge(api::router(&state))
         .route(
             "/admin",
             axum::routing::get(|| async { axum::response::Redirect::permanent("/admin/") }),

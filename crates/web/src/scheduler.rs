@@ -8,20 +8,24 @@
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+
 use pressroom_store::Store;
 use tokio::sync::watch;
+
+use crate::Metrics;
 
 /// The longest the loop sleeps, which bounds how late a publication can be.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// Runs until `shutdown` turns true.
-pub async fn run(store: Store, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(store: Store, metrics: Arc<Metrics>, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("scheduler started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        publish_due(&store).await;
+        publish_due(&store, &metrics).await;
         let sleep = match store.next_due().await {
             Ok(Some(due)) => {
                 let wait = due.duration_since(Timestamp::now());
@@ -44,10 +48,11 @@ pub async fn run(store: Store, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Publishes what is due now, logging each publication and any lateness.
-pub async fn publish_due(store: &Store) {
+pub async fn publish_due(store: &Store, metrics: &Metrics) {
     match store.publish_due(Timestamp::now()).await {
         Ok(done) => {
             for p in done {
+                metrics.record_scheduled(u64::try_from(p.late_by.as_micros()).unwrap_or(0));
                 if p.late_by > SignedDuration::from_secs(1) {
                     tracing::warn!(translation = p.translation_id, scheduled_at = %p.scheduled_at, late_by = %p.late_by, "published late");
                 } else {
@@ -55,6 +60,9 @@ pub async fn publish_due(store: &Store) {
                 }
             }
         }
-        Err(e) => tracing::error!(error = %e, "scheduled publication failed; will retry"),
+        Err(e) => {
+            metrics.record_scheduler_error();
+            tracing::error!(error = %e, "scheduled publication failed; will retry");
+        }
     }
 }
