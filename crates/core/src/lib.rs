@@ -15,15 +15,20 @@
 //! - [`markdown`]: Markdown to sanitised HTML, including question/answer blocks.
 //! - [`slug`]: readable URL slugs from titles.
 //! - [`validate`]: the field error type every input check returns.
+//! - [`signing`]: the signed, canonical form of a published revision, the publication log
+//!   and their verification.
+//! - [`verify`]: matching a statement a reader brings against what was published.
 
 pub mod language;
 pub mod markdown;
 pub mod numbering;
 pub mod release;
 pub mod settings;
+pub mod signing;
 pub mod slug;
 pub mod user;
 pub mod validate;
+pub mod verify;
 pub mod workflow;
 
 pub use validate::{FieldError, Invalid};
