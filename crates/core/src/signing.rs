@@ -241,8 +241,9 @@ pub struct SignedAttachment {
 pub struct PreviousRevision {
     /// Its id.
     pub revision_id: i64,
-    /// SHA-256 of its raw 64-byte signature.
-    pub signature_sha256: String,
+    /// SHA-256 of its raw 64-byte signature; `None` when it was published before signing
+    /// existed.
+    pub signature_sha256: Option<String>,
 }
 
 /// What a reader sees of one published revision: the signed statement.

@@ -15,9 +15,14 @@
 //! - `workflow`: applying workflow actions, allocating numbers, scheduled publication.
 //! - `public`: the read queries of the public site.
 //! - `audit`: the append-only audit log.
+//! - `authenticity`: signing keys, signing each publication inside its transaction, and the
+//!   hash-chained publication log. The private key never reaches the store: a
+//!   [`pressroom_core::signing::Sign`] given with [`Store::use_signer`] signs.
+//! - `verification`: checking the log, and the texts and files readers bring.
 //! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
 
 mod audit;
+mod authenticity;
 mod catalog;
 mod error;
 mod migrate;
@@ -25,23 +30,27 @@ mod public;
 mod releases;
 mod rows;
 mod users;
+mod verification;
 mod workflow;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
+pub use authenticity::LOG_PAGE;
 pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, release_key, release_year};
 pub use releases::{NewRelease, TranslationDetail};
 pub use users::{By, generate_password};
+pub use verification::{LogProblem, LogReport};
 pub use workflow::{DuePublication, ImportedNumber};
 
 /// Result of store operations.
@@ -61,12 +70,16 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The site's signer; publishing refuses to proceed without one, so that every published
+    /// revision is signed.
+    signing: Option<Arc<authenticity::Signing>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("backend", &self.backend)
+            .field("signing", &self.signing)
             .finish_non_exhaustive()
     }
 }
@@ -122,7 +135,11 @@ impl Store {
                     .await?
             }
         };
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            signing: None,
+        };
         migrate::check_not_newer(&store).await?;
         Ok(store)
     }
