@@ -7,6 +7,7 @@
 //!
 //! - [`AppState`] and [`router`]: the application, built once and shared by every request.
 //! - `public`: the reader's pages (home, listings, release page, editable pages).
+//! - `authenticity`: signed forms, the key list, the publication log and the verify page.
 //! - `view`: turning store records into what templates show (URLs, dates, numbers).
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
@@ -16,6 +17,7 @@
 //! - [`scheduler`]: the background job that publishes scheduled releases.
 
 mod assets;
+mod authenticity;
 mod error;
 mod headers;
 mod health;
@@ -87,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .merge(public::router())
+        .merge(authenticity::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())

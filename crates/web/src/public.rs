@@ -54,14 +54,14 @@ async fn listing_redirect(Path(lang): Path<String>) -> Redirect {
 }
 
 /// The reference data every page needs.
-struct Loaded {
-    settings: SiteSettings,
+pub(crate) struct Loaded {
+    pub(crate) settings: SiteSettings,
     kinds: Vec<pressroom_core::release::Kind>,
     series: Vec<pressroom_core::numbering::NumberSeries>,
 }
 
 impl Loaded {
-    async fn fetch(state: &AppState) -> Result<Self, WebError> {
+    pub(crate) async fn fetch(state: &AppState) -> Result<Self, WebError> {
         let store = state.store();
         Ok(Self {
             settings: store.site_settings().await?,
@@ -70,7 +70,7 @@ impl Loaded {
         })
     }
 
-    fn ctx<'a>(&'a self, lang: &'a str) -> Ctx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, lang: &'a str) -> Ctx<'a> {
         Ctx {
             lang,
             settings: &self.settings,
@@ -80,7 +80,7 @@ impl Loaded {
     }
 }
 
-fn check_lang(settings: &SiteSettings, lang: &str) -> Result<(), WebError> {
+pub(crate) fn check_lang(settings: &SiteSettings, lang: &str) -> Result<(), WebError> {
     if settings.language(lang).is_some() {
         Ok(())
     } else {
@@ -95,7 +95,7 @@ fn check_lang(settings: &SiteSettings, lang: &str) -> Result<(), WebError> {
 }
 
 /// The page frame; `alternates` are this page's URLs in other languages, if it has them.
-async fn chrome(
+pub(crate) async fn chrome(
     state: &AppState,
     loaded: &Loaded,
     lang: &str,
@@ -136,7 +136,11 @@ async fn chrome(
     })
 }
 
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<Response, WebError> {
+pub(crate) fn render(
+    state: &AppState,
+    name: &str,
+    ctx: impl Serialize,
+) -> Result<Response, WebError> {
     Ok(Html(state.inner.templates.render(name, ctx)?).into_response())
 }
 
@@ -401,6 +405,7 @@ async fn release(
             history,
             withdrawal,
             share,
+            authenticity => crate::authenticity::release_block(&lang, &found),
         },
     )
 }
