@@ -34,6 +34,8 @@ pub struct Config {
     pub theme_dir: Option<PathBuf>,
     /// Log filter (`info`, `pressroom=debug,info` …).
     pub log: String,
+    /// The site's Ed25519 signing key file, when not the default `DATA/keys/signing.key`.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// A configuration value that cannot be used.
@@ -88,6 +90,7 @@ const KEYS: &[&str] = &[
     "base_url",
     "theme_dir",
     "log",
+    "signing_key",
 ];
 
 impl Config {
@@ -198,6 +201,26 @@ impl Config {
         let log = env_var("PRESSROOM_LOG")
             .or(get("log")?)
             .unwrap_or_else(|| "info".to_owned());
+        let signing_key = env_var("PRESSROOM_SIGNING_KEY")
+            .or(get("signing_key")?)
+            .map(PathBuf::from);
+        if let Some(path) = &signing_key
+            && path.is_dir()
+        {
+            let source = if env_var("PRESSROOM_SIGNING_KEY").is_some() {
+                "the PRESSROOM_SIGNING_KEY variable".to_owned()
+            } else {
+                source_name(&file_values)
+            };
+            return Err(ConfigError {
+                source,
+                key: "signing_key".to_owned(),
+                message: format!(
+                    "{} is a folder; give the path of the key file, such as /etc/pressroom/signing.key",
+                    path.display()
+                ),
+            });
+        }
         Ok(Self {
             file: file_values.map(|(p, _)| p),
             listen,
@@ -206,7 +229,15 @@ impl Config {
             base_url,
             theme_dir,
             log,
+            signing_key,
         })
+    }
+
+    /// The signing key file: the configured one, or `keys/signing.key` in the data folder.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys").join("signing.key"))
     }
 
     /// The database URL to use: the configured one, or the SQLite file in the data folder.
@@ -271,7 +302,7 @@ pub fn default_file_text() -> String {
     format!(
         r#"# Pressroom configuration. Every setting can be overridden by an environment variable
 # (PRESSROOM_LISTEN, PRESSROOM_DATA_DIR, PRESSROOM_DATABASE_URL, PRESSROOM_BASE_URL,
-# PRESSROOM_THEME_DIR, PRESSROOM_LOG). Site settings such as languages, the time zone and the
+# PRESSROOM_THEME_DIR, PRESSROOM_LOG, PRESSROOM_SIGNING_KEY). Site settings such as languages, the time zone and the
 # rights notice are edited in the admin area, not here, because every server shares them.
 
 # Address to listen on. Keep it on loopback behind a reverse proxy that terminates TLS.
@@ -290,6 +321,10 @@ database_url = ""
 
 # Log filter: error, warn, info, debug, or per module (pressroom_web=debug,info).
 log = "info"
+
+# The site's Ed25519 signing key (readable by its owner only). Default: keys/signing.key in
+# the data folder. With several servers, give every one the same file.
+# signing_key = "/etc/pressroom/signing.key"
 "#
     )
 }
