@@ -17,8 +17,10 @@ use crate::signing::{ReleasePayload, sha256_hex};
 pub const MIN_WORDS: usize = 6;
 
 /// The share of the pasted text's shingles that must come from one revision for it to count
-/// as a modified version of that revision rather than an unrelated text.
-pub const MIN_SIMILARITY: f64 = 0.25;
+/// as a modified version of that revision rather than an unrelated text. Half: a changed word
+/// costs three shingles, so an edited paragraph stays well above it, while a made-up
+/// statement that only borrows the ministry's name and stock phrases stays below.
+pub const MIN_SIMILARITY: f64 = 0.5;
 
 /// Text as compared: Markdown markup removed, whitespace collapsed to single spaces.
 pub fn normalise(text: &str) -> String {
@@ -112,9 +114,9 @@ pub fn similarity(checked: &str, published: &str) -> f64 {
     shared as f64 / sa.len() as f64
 }
 
-/// The part of `published` that `checked` quotes: from a little before the first shared
-/// shingle to a little after the last, so a modified quote of one paragraph is compared with
-/// that paragraph and not with the whole release.
+/// The part of `published` that `checked` quotes: from the first shared shingle to the end of
+/// the last, so a modified quote of one paragraph is compared with that paragraph and not with
+/// the whole release (words of `checked` outside it show as added).
 pub fn quoted_window<'a>(checked: &str, published: &'a str) -> Vec<&'a str> {
     let words: Vec<&'a str> = published.split(' ').collect();
     let checked_words: Vec<&str> = checked.split(' ').collect();
@@ -126,12 +128,7 @@ pub fn quoted_window<'a>(checked: &str, published: &'a str) -> Vec<&'a str> {
         .map(|(i, _)| i)
         .collect();
     match (hits.first(), hits.last()) {
-        (Some(&first), Some(&last)) => {
-            // Reach back and forward by what the checked text has around its shared part.
-            let start = first.saturating_sub(checked_words.len() / 4 + 3);
-            let end = (last + 3 + checked_words.len() / 4 + 3).min(words.len());
-            words[start..end].to_vec()
-        }
+        (Some(&first), Some(&last)) => words[first..(last + 3).min(words.len())].to_vec(),
         _ => words,
     }
 }

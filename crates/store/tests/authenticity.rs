@@ -273,6 +273,14 @@ async fn pasted_texts_and_files_get_a_verdict(db: TestDb) {
         Verdict::NotFound
     );
 
+    let invented = "The Minister of Water and Coastal Affairs announced a festival of kites in \
+                    the capital next summer.";
+    assert_eq!(
+        db.store.verify_text(invented).await.unwrap(),
+        Verdict::NotFound,
+        "borrowing the ministry's name does not make a statement a modified release"
+    );
+
     correct(&db, &p, id, &BODY.replace("November", "December")).await;
     match db.store.verify_text(BODY).await.unwrap() {
         Verdict::Genuine {
