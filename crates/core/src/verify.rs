@@ -22,6 +22,21 @@ pub const MIN_WORDS: usize = 6;
 /// statement that only borrows the ministry's name and stock phrases stays below.
 pub const MIN_SIMILARITY: f64 = 0.5;
 
+/// The labels the page prints above question and answer blocks, in the languages Pressroom
+/// ships. A reader who copies an answer from the page copies them too, although they are not
+/// part of the signed text; differences made only of these words are not modifications.
+pub const PAGE_LABELS: &[&str] = &["Question", "Answer", "Sual", "Cavab", "Вопрос", "Ответ"];
+
+/// Whether `diff` differs from the published text only by [`PAGE_LABELS`].
+pub fn only_page_labels(diff: &[DiffPart]) -> bool {
+    diff.iter().all(|d| {
+        d.change == Change::Same
+            || d.text
+                .split(' ')
+                .all(|w| PAGE_LABELS.contains(&w.trim_end_matches(':')))
+    })
+}
+
 /// Text as compared: Markdown markup removed, whitespace collapsed to single spaces.
 pub fn normalise(text: &str) -> String {
     markdown::plain_text(text)

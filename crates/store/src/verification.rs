@@ -11,8 +11,8 @@ use pressroom_core::signing::{
     canonical_json, sha256_hex, verify_log,
 };
 use pressroom_core::verify::{
-    MIN_SIMILARITY, MIN_WORDS, Verdict, condense, diff_words, full_text, normalise, quoted_window,
-    similarity,
+    MIN_SIMILARITY, MIN_WORDS, Verdict, condense, diff_words, full_text, normalise,
+    only_page_labels, quoted_window, similarity,
 };
 use pressroom_core::workflow::State;
 use sqlx::Row;
@@ -221,10 +221,15 @@ impl Store {
             Some((score, id, plain)) if score >= MIN_SIMILARITY => {
                 let window = quoted_window(&checked, &plain);
                 let words: Vec<&str> = checked.split(' ').collect();
+                let diff = diff_words(&window, &words);
+                if only_page_labels(&diff) {
+                    let excerpt = window.len() < plain.split(' ').count();
+                    return self.genuine(id, excerpt).await;
+                }
                 let revision = self.signed_payload(id).await?;
                 Ok(Verdict::Modified {
                     revision: revision.map(Box::new),
-                    diff: condense(diff_words(&window, &words), DIFF_CONTEXT),
+                    diff: condense(diff, DIFF_CONTEXT),
                     reason: "this text resembles a published statement but differs from it"
                         .to_owned(),
                 })

@@ -281,6 +281,25 @@ async fn pasted_texts_and_files_get_a_verdict(db: TestDb) {
         "borrowing the ministry's name does not make a statement a modified release"
     );
 
+    // Copied from the page, an answer comes with the page's "Question" and "Answer" labels.
+    publish(
+        &db,
+        &p,
+        "Answer on the dam",
+        ":::question\n**Daily:** When will the dam reopen after the repairs?\n:::\n\
+         :::answer\nThe dam reopens in spring, once the repairs to the spillway are finished.\n:::\n",
+    )
+    .await;
+    let copied = "Question\nDaily: When will the dam reopen after the repairs?\nAnswer\nThe dam \
+                  reopens in spring, once the repairs to the spillway are finished.";
+    assert!(
+        matches!(
+            db.store.verify_text(copied).await.unwrap(),
+            Verdict::Genuine { .. }
+        ),
+        "labels printed by the page are not modifications"
+    );
+
     correct(&db, &p, id, &BODY.replace("November", "December")).await;
     match db.store.verify_text(BODY).await.unwrap() {
         Verdict::Genuine {
