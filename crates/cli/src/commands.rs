@@ -1,4 +1,4 @@
-//! The commands other than `demo`: init, serve, migrate, user. Each is a short script over the
+//! The commands other than `demo` and the authenticity ones: init, serve, migrate, user. Each is a short script over the
 //! store and web crates; anything reusable belongs there, not here.
 
 use std::io::BufRead;
@@ -95,6 +95,7 @@ pub(crate) async fn init(config: &Config, admin: &str, password_stdin: bool) -> 
         .create_user(admin, admin, Role::Admin, &password, By::Cli)
         .await
         .map_err(user_error)?;
+    crate::authenticity::signing_store(config, store, true).await?;
     println!("Created the site in {}", config.data_dir.display());
     if generated {
         println!("Admin account: {admin}\nPassword (shown only now, store it safely): {password}");
@@ -129,6 +130,7 @@ pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
 /// `pressroom serve`.
 pub(crate) async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;
+    let store = crate::authenticity::signing_store(config, store, false).await?;
     serve_store(config, store, |address| {
         println!("Pressroom is running at http://{address}/")
     })

@@ -39,6 +39,8 @@ pub struct Config {
     pub log: String,
     /// Memory for cached public pages, in MiB; 0 turns the cache off.
     pub page_cache_mb: usize,
+    /// The site's Ed25519 signing key file, when not the default `DATA/keys/signing.key`.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// A configuration value that cannot be used.
@@ -94,6 +96,7 @@ const KEYS: &[&str] = &[
     "theme_dir",
     "log",
     "page_cache_mb",
+    "signing_key",
 ];
 
 impl Config {
@@ -217,6 +220,26 @@ impl Config {
                 None => DEFAULT_PAGE_CACHE_MB,
             },
         };
+        let signing_key = env_var("PRESSROOM_SIGNING_KEY")
+            .or(get("signing_key")?)
+            .map(PathBuf::from);
+        if let Some(path) = &signing_key
+            && path.is_dir()
+        {
+            let source = if env_var("PRESSROOM_SIGNING_KEY").is_some() {
+                "the PRESSROOM_SIGNING_KEY variable".to_owned()
+            } else {
+                source_name(&file_values)
+            };
+            return Err(ConfigError {
+                source,
+                key: "signing_key".to_owned(),
+                message: format!(
+                    "{} is a folder; give the path of the key file, such as /etc/pressroom/signing.key",
+                    path.display()
+                ),
+            });
+        }
         Ok(Self {
             file: file_values.map(|(p, _)| p),
             listen,
@@ -226,7 +249,15 @@ impl Config {
             theme_dir,
             log,
             page_cache_mb,
+            signing_key,
         })
+    }
+
+    /// The signing key file: the configured one, or `keys/signing.key` in the data folder.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys").join("signing.key"))
     }
 
     /// The database URL to use: the configured one, or the SQLite file in the data folder.
@@ -305,7 +336,7 @@ pub fn default_file_text() -> String {
     format!(
         r#"# Pressroom configuration. Every setting can be overridden by an environment variable
 # (PRESSROOM_LISTEN, PRESSROOM_DATA_DIR, PRESSROOM_DATABASE_URL, PRESSROOM_BASE_URL,
-# PRESSROOM_THEME_DIR, PRESSROOM_LOG). Site settings such as languages, the time zone and the
+# PRESSROOM_THEME_DIR, PRESSROOM_LOG, PRESSROOM_SIGNING_KEY). Site settings such as languages, the time zone and the
 # rights notice are edited in the admin area, not here, because every server shares them.
 
 # Address to listen on. Keep it on loopback behind a reverse proxy that terminates TLS.
@@ -327,6 +358,9 @@ log = "info"
 
 # Memory for cached public pages, in MiB (0 turns the cache off).
 page_cache_mb = {DEFAULT_PAGE_CACHE_MB}
+# The site's Ed25519 signing key (readable by its owner only). Default: keys/signing.key in
+# the data folder. With several servers, give every one the same file.
+# signing_key = "/etc/pressroom/signing.key"
 "#
     )
 }

@@ -115,6 +115,8 @@ struct TranslationContent {
 /// `pressroom demo`: fill the data folder if it is new, then serve it.
 pub(crate) async fn run(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config).await?;
+    // The demo runs alone on its folder, so it may make its own key.
+    let store = crate::authenticity::signing_store(config, store, true).await?;
     match store.setting(MARKER).await?.as_deref() {
         Some("ready") => println!("Reusing the demo site in {}", config.data_dir.display()),
         Some(_) => bail!(

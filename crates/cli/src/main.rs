@@ -2,6 +2,7 @@
 //! and hands over to one command module. Exit status: 0 done, 1 failed, 2 bad configuration or
 //! usage.
 
+mod authenticity;
 mod commands;
 mod config;
 mod demo;
@@ -55,6 +56,34 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
+    /// The site's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The hash-chained publication log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
+    Verify {
+        /// The signed file (`…/signed.json` from a release page).
+        file: PathBuf,
+        /// The site's key list, from /.well-known/pressroom/keys.json.
+        #[arg(long, value_name = "KEYS_JSON")]
+        keys: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List every signing key with its validity.
+    List,
+    /// Make a new signing key; the old one stays published as retired.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Check every entry, link and signature; report the first that does not match (exit 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +167,17 @@ fn main() -> ExitCode {
             Command::Migrate => commands::migrate(&config).await,
             Command::User(command) => commands::user(&config, command).await,
             Command::Demo { .. } => demo::run(&config).await,
+            Command::Keys(command) => {
+                let store = commands::open_store(&config).await?;
+                match command {
+                    KeysCommand::List => authenticity::list(&config, &store).await,
+                    KeysCommand::Rotate => authenticity::rotate(&config, &store).await,
+                }
+            }
+            Command::Log(LogCommand::Verify) => {
+                authenticity::verify_log(&commands::open_store(&config).await?).await
+            }
+            Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
         }
     });
     match result {

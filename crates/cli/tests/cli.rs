@@ -50,7 +50,9 @@ fn help_lists_every_command() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for command in ["init", "serve", "migrate", "user", "demo"] {
+    for command in [
+        "init", "serve", "migrate", "user", "demo", "keys", "log", "verify",
+    ] {
         assert!(help.contains(command), "{command} missing from\n{help}");
     }
     let user_help = text(

@@ -21,12 +21,21 @@ struct Server {
 }
 
 impl Server {
+    /// Starts `pressroom serve` on `database_url`, signing with the key test stores use.
     fn start(database_url: &str, data: &std::path::Path) -> Self {
+        let key = data.join("keys/signing.key");
+        if !key.exists() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+            std::fs::write(&key, format!("{}\n", "01".repeat(32))).unwrap();
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .env("PRESSROOM_DATABASE_URL", database_url)
             .env("PRESSROOM_LOG", "info")
+            .env("PRESSROOM_BASE_URL", pressroom_store::testing::TEST_SITE)
             .env_remove("PRESSROOM_LISTEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

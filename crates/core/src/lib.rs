@@ -17,6 +17,9 @@
 //! - [`totp`]: one-time codes for the optional second factor (RFC 6238).
 //! - [`diff`]: line diffs between revisions.
 //! - [`validate`]: the field error type every input check returns.
+//! - [`signing`]: the signed, canonical form of a published revision, the publication log
+//!   and their verification.
+//! - [`verify`]: matching a statement a reader brings against what was published.
 
 pub mod diff;
 pub mod language;
@@ -24,10 +27,12 @@ pub mod markdown;
 pub mod numbering;
 pub mod release;
 pub mod settings;
+pub mod signing;
 pub mod slug;
 pub mod totp;
 pub mod user;
 pub mod validate;
+pub mod verify;
 pub mod workflow;
 
 pub use validate::{FieldError, Invalid};

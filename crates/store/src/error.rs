@@ -45,6 +45,9 @@ pub enum StoreError {
         /// This binary's newest version.
         known: i64,
     },
+    /// The site cannot sign: no key, or not the current one. Publishing waits for the key.
+    #[error("signing: {0}")]
+    Signing(String),
     /// Stored data that cannot be read back (hand-edited or damaged).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

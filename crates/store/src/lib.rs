@@ -16,10 +16,15 @@
 //! - `public`: the read queries of the public site; `editorial`: those of the editorial area.
 //! - `accounts`: sessions, login throttling, API tokens, TOTP secrets.
 //! - `audit`: the append-only audit log.
+//! - `authenticity`: signing keys, signing each publication inside its transaction, and the
+//!   hash-chained publication log. The private key never reaches the store: a
+//!   [`pressroom_core::signing::Sign`] given with [`Store::use_signer`] signs.
+//! - `verification`: checking the log, and the texts and files readers bring.
 //! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
 
 mod accounts;
 mod audit;
+mod authenticity;
 mod catalog;
 mod changes;
 mod editorial;
@@ -29,12 +34,14 @@ mod public;
 mod releases;
 mod rows;
 mod users;
+mod verification;
 mod workflow;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -42,6 +49,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use accounts::{ApiToken, SCOPES, SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
+pub use authenticity::LOG_PAGE;
 pub use changes::{Change, ChangeListener};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
@@ -51,6 +59,7 @@ pub use public::{
 };
 pub use releases::{NewRelease, TranslationDetail};
 pub use users::{By, generate_password};
+pub use verification::{LogProblem, LogReport};
 pub use workflow::{DuePublication, ImportedNumber};
 
 /// Result of store operations.
@@ -71,12 +80,16 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     listeners: changes::Listeners,
+    /// The site's signer; publishing refuses to proceed without one, so that every published
+    /// revision is signed.
+    signing: Option<Arc<authenticity::Signing>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("backend", &self.backend)
+            .field("signing", &self.signing)
             .finish_non_exhaustive()
     }
 }
@@ -136,13 +149,14 @@ impl Store {
             pool,
             backend,
             listeners: changes::Listeners::default(),
+            signing: None,
         };
         migrate::check_not_newer(&store).await?;
         Ok(store)
     }
 
     /// Registers a listener for changes that readers can see (the page cache).
-    pub fn subscribe(&self, listener: std::sync::Arc<dyn ChangeListener>) {
+    pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) {
         self.listeners.add(listener);
     }
 

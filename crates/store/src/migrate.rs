@@ -23,6 +23,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0001_initial.sql"),
     },
     Migration {
+        version: 2,
+        name: "authenticity",
+        sqlite: include_str!("migrations/sqlite/0002_authenticity.sql"),
+        postgres: include_str!("migrations/postgres/0002_authenticity.sql"),
+    },
+    Migration {
         version: 4,
         name: "accounts",
         sqlite: include_str!("migrations/sqlite/0004_accounts.sql"),

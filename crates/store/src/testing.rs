@@ -2,9 +2,13 @@
 //! `PRESSROOM_TEST_DATABASE_URL` is set. Each PostgreSQL test gets its own schema, so tests run
 //! in parallel without seeing each other; the schema is dropped when the [`TestDb`] is.
 //! With `PRESSROOM_TEST_REQUIRE_POSTGRES=1` (as CI sets it) a missing URL fails the test
-//! instead of skipping it.
+//! instead of skipping it. Every test store signs with [`test_key`]`(1)` for [`TEST_SITE`], as
+//! a real server signs with the site's key.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use pressroom_core::signing::{Ed25519Key, Sign};
 
 use pressroom_core::settings::SiteSettings;
 use pressroom_core::user::{Role, User};
@@ -37,6 +41,22 @@ pub struct People {
 /// The password every test user has.
 pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
+/// The site address test stores sign for.
+pub const TEST_SITE: &str = "https://mfa.example.org";
+
+/// A fixed signing key for tests; `n` picks one of many (rotation tests need a second).
+pub fn test_key(n: u8) -> Arc<dyn Sign> {
+    Arc::new(Ed25519Key::from_seed(&[n; 32]))
+}
+
+/// `store` signing with test key 1.
+async fn signed(store: Store) -> Store {
+    store
+        .use_signer(test_key(1), TEST_SITE)
+        .await
+        .expect("register the test signing key")
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
@@ -44,7 +64,7 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-        let store = Store::open(&url).await.expect("open SQLite");
+        let store = signed(Store::open(&url).await.expect("open SQLite")).await;
         Self {
             store,
             url,
@@ -79,7 +99,7 @@ impl TestDb {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = Store::open(&url).await.expect("open PostgreSQL schema");
+        let store = signed(Store::open(&url).await.expect("open PostgreSQL schema")).await;
         Some(Self {
             store,
             url,

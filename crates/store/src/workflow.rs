@@ -11,6 +11,7 @@ use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{NewAuditEntry, append};
+use crate::authenticity::{log_withdrawal, sign_publication};
 use crate::error::is_unique_violation;
 use crate::releases::{
     RELEASE_COLUMNS, head_author, lock_translation, release_from_row, workflow_actor,
@@ -56,6 +57,15 @@ impl Store {
         if action.kind() == ActionKind::Edit {
             return Err(Invalid::field("action", "save a revision to edit").into());
         }
+        // Publications and withdrawals are signed and logged in their own transaction, so
+        // without the key they must not start.
+        let signing = match action {
+            Action::ApprovePublish { .. }
+            | Action::PublishScheduled
+            | Action::ForcePublish { .. }
+            | Action::Withdraw { .. } => Some(self.signing()?),
+            _ => None,
+        };
         let settings = self.site_settings().await?;
         let mut tx = self.write_tx().await?;
         let translation = lock_translation(&mut tx, self.for_update(), translation_id).await?;
@@ -102,6 +112,17 @@ impl Store {
                 &tz,
             )
             .await?;
+            if let Some(signing) = &signing {
+                sign_publication(
+                    &mut tx,
+                    signing,
+                    &translation,
+                    correction.as_ref(),
+                    now,
+                    &tz,
+                )
+                .await?;
+            }
         } else {
             let (scheduled_at, pending) = match action {
                 Action::ApproveSchedule { at, correction } => (
@@ -112,6 +133,9 @@ impl Store {
             };
             let (withdrawn_at, explanation) = match action {
                 Action::Withdraw { explanation } => {
+                    if let Some(signing) = &signing {
+                        log_withdrawal(&mut tx, signing, &translation, explanation, now).await?;
+                    }
                     (Some(micros(now)), Some(explanation.trim().to_owned()))
                 }
                 _ => (

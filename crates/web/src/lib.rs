@@ -12,6 +12,7 @@
 //! - `public`: the reader's pages (home, listings, release page, editable pages).
 //! - `cache`: the in-memory cache of rendered pages (ETag, compression, invalidation by tag).
 //! - `i18n`: interface strings from Fluent files, per language.
+//! - `authenticity`: signed forms, the key list, the publication log and the verify page.
 //! - `view`: turning store records into what templates show (URLs, dates, numbers).
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
@@ -23,6 +24,7 @@
 mod admin;
 mod api;
 mod assets;
+mod authenticity;
 mod cache;
 mod error;
 mod headers;
@@ -138,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             cache::serve_cached,
         )))
+        .merge(authenticity::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(TraceLayer::new_for_http())

@@ -18,6 +18,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("listing.html", include_str!("../templates/listing.html")),
     ("release.html", include_str!("../templates/release.html")),
     ("page.html", include_str!("../templates/page.html")),
+    ("verify.html", include_str!("../templates/verify.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     (
         "admin/base.html",

@@ -189,6 +189,7 @@ fn release_view(
         // `<` is escaped so the data block can never close its script element early.
         json_ld => json_ld.to_string().replace('<', "\\u003c"),
         og_locale => lang.replace('-', "_"),
+        authenticity => crate::authenticity::release_block(lang, found),
     }
 }
 

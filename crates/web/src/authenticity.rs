@@ -1,0 +1,391 @@
+//! What lets a reader check the ministry's word: the signed form of each published revision,
+//! the public keys, the publication log, and the "Verify a statement" page.
+//!
+//! ```text
+//! GET  /api/v1/revisions/{id}/signed.json   signed form of a published revision
+//! GET  /.well-known/pressroom/keys.json     public keys with their validity
+//! GET  /.well-known/pressroom/log?from=N    the signed head of the log and entries from N
+//! GET  /{lang}/verify                       the form
+//! POST /{lang}/verify                       pasted text or an uploaded signed file
+//! ```
+//!
+//! The formats are `pressroom_core::signing`'s, documented in `docs/signing.md`; the checks
+//! are the store's. Handlers only parse, ask and render.
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use minijinja::context;
+use pressroom_core::signing::{KEYS_FORMAT, KeysDocument, LOG_FORMAT, ReleasePayload};
+use pressroom_core::verify::Verdict;
+use pressroom_store::{LOG_PAGE, PublicRelease, StoreError};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::public::{Loaded, chrome, render};
+use crate::view::release_path;
+use crate::{AppState, WebError};
+
+/// The largest signed file or pasted text the verify page accepts.
+pub(crate) const MAX_UPLOAD: usize = 1024 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/revisions/{id}/signed.json", get(signed_revision))
+        .route("/.well-known/pressroom/keys.json", get(keys))
+        .route("/.well-known/pressroom/log", get(log))
+        .route(
+            "/{lang}/verify",
+            get(verify_form)
+                .post(verify_submit)
+                // Room for the form's other fields and multipart framing around a full file.
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024)),
+        )
+}
+
+/// The release page's authenticity block: where its signed form is and where to check it.
+pub(crate) fn release_block(lang: &str, found: &PublicRelease) -> Option<minijinja::Value> {
+    let revision = found.translation.live_revision_id?;
+    Some(context! {
+        signed_url => format!("/api/v1/revisions/{revision}/signed.json"),
+        verify_url => format!("/{lang}/verify"),
+    })
+}
+
+fn json_response(value: &impl serde::Serialize) -> Response {
+    let mut response = Json(value).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+async fn signed_revision(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let doc = state.store().signed_revision(id).await?;
+    Ok(json_response(&doc))
+}
+
+async fn keys(State(state): State<AppState>) -> Result<Response, WebError> {
+    let doc = KeysDocument {
+        format: KEYS_FORMAT.to_owned(),
+        site: state.config().base_url.clone(),
+        keys: state.store().signing_keys().await?,
+    };
+    Ok(json_response(&doc))
+}
+
+#[derive(Debug, Deserialize)]
+struct LogQuery {
+    from: Option<String>,
+}
+
+async fn log(
+    State(state): State<AppState>,
+    Query(query): Query<LogQuery>,
+) -> Result<Response, WebError> {
+    let from = match query.from.as_deref() {
+        None | Some("") => 1,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                WebError::BadRequest("`from` must be a log position: a whole number from 1.".into())
+            })?,
+    };
+    let store = state.store();
+    let size = store.log_size().await?;
+    let head = match size {
+        0 => None,
+        n => store.log_entries(n, 1).await?.pop(),
+    };
+    let entries = store.log_entries(from, LOG_PAGE).await?;
+    let next = (from + LOG_PAGE <= size)
+        .then(|| format!("/.well-known/pressroom/log?from={}", from + LOG_PAGE));
+    let head = head.map(|h| {
+        json!({
+            "seq": size,
+            "entry_sha256": h.entry_sha256,
+            "algorithm": h.algorithm,
+            "key_id": h.key_id,
+            "signature": h.signature,
+        })
+    });
+    Ok(json_response(&json!({
+        "format": LOG_FORMAT,
+        "site": state.config().base_url,
+        "size": size,
+        "head": head,
+        "from": from,
+        "entries": entries,
+        "next": next,
+    })))
+}
+
+async fn verify_form(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+) -> Result<Response, WebError> {
+    page(&state, &lang, None, None, "").await
+}
+
+/// What the form sent.
+#[derive(Debug, Default, Deserialize)]
+struct Submission {
+    #[serde(default)]
+    text: String,
+    #[serde(skip)]
+    file: Option<Vec<u8>>,
+}
+
+async fn verify_submit(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    request: Request,
+) -> Result<Response, WebError> {
+    // Refuses an unknown language before reading the upload.
+    Loaded::fetch(&state, &lang).await?;
+    let submission = match read_submission(&state, request).await {
+        Ok(s) => s,
+        Err(message) => return page(&state, &lang, None, Some(message), "").await,
+    };
+    let outcome = match &submission.file {
+        Some(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => state.store().verify_document(text).await,
+            Err(_) => {
+                let message = "The file is not a signed Pressroom file (it is not UTF-8 text). \
+                               Upload the .json file from a release's “signed version” link.";
+                return page(&state, &lang, None, Some(message.into()), &submission.text).await;
+            }
+        },
+        None if submission.text.trim().is_empty() => {
+            let message = "Paste the text of a statement, or choose a signed file.";
+            return page(&state, &lang, None, Some(message.into()), "").await;
+        }
+        None => state.store().verify_text(&submission.text).await,
+    };
+    match outcome {
+        Ok(verdict) => page(&state, &lang, Some(verdict), None, &submission.text).await,
+        Err(StoreError::Invalid(invalid)) => {
+            let message = invalid
+                .errors
+                .iter()
+                .map(|e| match e.field.as_str() {
+                    "file" => format!("The file cannot be checked: {}.", e.message),
+                    _ => format!("The text cannot be checked: {}.", e.message),
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            page(&state, &lang, None, Some(message), &submission.text).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Reads a multipart (with a file) or URL-encoded (text only) form. Every failure is a
+/// message for the reader, never a fault.
+async fn read_submission(state: &AppState, request: Request) -> Result<Submission, String> {
+    let too_large = || {
+        format!(
+            "The upload is too large: at most {} KiB.",
+            MAX_UPLOAD / 1024
+        )
+    };
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let Form(submission) = Form::<Submission>::from_request(request, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    "The form could not be read; send it again from the verify page.".to_owned()
+                }
+            })?;
+        return Ok(submission);
+    }
+    if !content_type.starts_with("multipart/form-data") {
+        return Err("Send the form from the verify page (multipart or URL-encoded).".to_owned());
+    }
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|_| "The upload could not be read; send it again from the verify page.")?;
+    let mut submission = Submission::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err("The upload was cut short or is malformed; try again.".into()),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                "The upload was cut short or is malformed; try again.".to_owned()
+            }
+        })?;
+        if bytes.len() > MAX_UPLOAD {
+            return Err(too_large());
+        }
+        match name.as_str() {
+            "text" => {
+                submission.text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| "The text is not valid UTF-8.".to_owned())?;
+            }
+            "file" if !bytes.is_empty() => submission.file = Some(bytes.to_vec()),
+            _ => {}
+        }
+    }
+    Ok(submission)
+}
+
+/// Renders the verify page, with a verdict or an error (then with status 400).
+async fn page(
+    state: &AppState,
+    lang: &str,
+    verdict: Option<Verdict>,
+    error: Option<String>,
+    text: &str,
+) -> Result<Response, WebError> {
+    let loaded = Loaded::fetch(state, lang).await?;
+    let result = match verdict {
+        Some(v) => Some(result_view(state, &loaded, lang, v).await?),
+        None => None,
+    };
+    let alternates: Vec<(String, String)> = loaded
+        .settings
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), format!("/{}/verify", l.code)))
+        .collect();
+    let path = format!("/{lang}/verify");
+    let chrome = chrome(state, &loaded, lang, &path, &alternates).await?;
+    let failed = error.is_some();
+    let mut response = render(
+        state,
+        "verify.html",
+        context! {
+            lang,
+            chrome,
+            result,
+            error,
+            text,
+            action => format!("/{lang}/verify"),
+            max_kib => MAX_UPLOAD / 1024,
+        },
+        vec![format!("chrome:{lang}")],
+    )?;
+    if failed {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+/// The verdict as the page shows it: a heading, a sentence, the release, the differences.
+async fn result_view(
+    state: &AppState,
+    loaded: &Loaded,
+    lang: &str,
+    verdict: Verdict,
+) -> Result<minijinja::Value, WebError> {
+    let (kind, heading, message, revision, diff) = match verdict {
+        Verdict::Genuine {
+            revision,
+            excerpt,
+            changed_later,
+            withdrawn,
+        } => {
+            let what = if excerpt {
+                "This passage is part of a statement the site published"
+            } else {
+                "This is the text of a statement the site published"
+            };
+            let (kind, heading, rest) = match (changed_later, withdrawn) {
+                (_, true) => (
+                    "changed",
+                    "Genuine, but withdrawn later",
+                    ", but it was withdrawn since; see the release page for the explanation.",
+                ),
+                (true, false) => (
+                    "changed",
+                    "Genuine, but changed later",
+                    ", but a later version replaced it; see the release page and its change history.",
+                ),
+                (false, false) => ("genuine", "Genuine", ", and it is the current version."),
+            };
+            (
+                kind,
+                heading,
+                format!("{what}{rest}"),
+                Some(revision),
+                Vec::new(),
+            )
+        }
+        Verdict::Modified {
+            revision,
+            diff,
+            reason,
+        } => (
+            "modified",
+            "Modified",
+            format!("Not what the site published: {reason}."),
+            revision,
+            diff,
+        ),
+        Verdict::NotFound => (
+            "not-found",
+            "Not found",
+            "The site has published nothing like this text. It may be from another source, or \
+             too short or too changed to recognise."
+                .to_owned(),
+            None,
+            Vec::new(),
+        ),
+    };
+    let release = match revision {
+        Some(r) => Some(release_view(state, loaded, lang, &r).await?),
+        None => None,
+    };
+    Ok(context! { kind, heading, message, release, diff })
+}
+
+async fn release_view(
+    state: &AppState,
+    loaded: &Loaded,
+    lang: &str,
+    payload: &ReleasePayload,
+) -> Result<minijinja::Value, WebError> {
+    let store = state.store();
+    let url = match (
+        store.release(payload.release_id).await,
+        store.translation(payload.translation_id).await,
+    ) {
+        (Ok(release), Ok(t)) => Some(release_path(&t.lang, &release, &t.slug, &loaded.settings)),
+        _ => None,
+    };
+    let ctx = loaded.ctx(state, lang);
+    Ok(context! {
+        url,
+        title => payload.title,
+        language => payload.language,
+        kind => ctx.kind_name(&payload.kind),
+        number => payload.number.as_ref().map(|n| n.display.clone()),
+        date => payload.date,
+        signed_url => format!("/api/v1/revisions/{}/signed.json", payload.revision_id),
+    })
+}
