@@ -144,12 +144,6 @@ pub(crate) async fn serve_store(
     store: Store,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    let web = WebConfig {
-        base_url: config.base_url.clone(),
-        theme_dir: config.theme_dir.clone(),
-        cache_bytes: config.page_cache_mb << 20,
-    };
-    let state = AppState::new(store.clone(), web)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -160,6 +154,17 @@ pub(crate) async fn serve_store(
         })?;
     let shutdown = shutdown_signal()?;
     let address = listener.local_addr()?;
+    let base_url = if config.base_url_configured {
+        config.base_url.clone()
+    } else {
+        format!("http://{address}")
+    };
+    let web = WebConfig {
+        base_url,
+        theme_dir: config.theme_dir.clone(),
+        cache_bytes: config.page_cache_mb << 20,
+    };
+    let state = AppState::new(store.clone(), web)?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);

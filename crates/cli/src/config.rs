@@ -33,6 +33,9 @@ pub struct Config {
     pub database_url: String,
     /// Public address of the site, without trailing slash.
     pub base_url: String,
+    /// Whether `base_url` was configured; if not, the server uses the address it actually
+    /// listens on (which matters when `--listen` asks for port 0).
+    pub base_url_configured: bool,
     /// Theme folder overriding the default theme.
     pub theme_dir: Option<PathBuf>,
     /// Log filter (`info`, `pressroom=debug,info` …).
@@ -175,8 +178,9 @@ impl Config {
                 message: "use postgres://USER@HOST/DATABASE for PostgreSQL, or leave it empty for the SQLite file in the data folder".to_owned(),
             });
         }
-        let base_url = env_var("PRESSROOM_BASE_URL")
-            .or(get("base_url")?)
+        let configured_base = env_var("PRESSROOM_BASE_URL").or(get("base_url")?);
+        let base_url_configured = configured_base.is_some();
+        let base_url = configured_base
             .unwrap_or_else(|| format!("http://{listen}"))
             .trim_end_matches('/')
             .to_owned();
@@ -246,6 +250,7 @@ impl Config {
             data_dir,
             database_url,
             base_url,
+            base_url_configured,
             theme_dir,
             log,
             page_cache_mb,

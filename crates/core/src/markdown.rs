@@ -2,7 +2,8 @@
 //!
 //! Bodies are CommonMark with tables and strikethrough, rendered by pulldown-cmark and then
 //! cleaned by ammonia, so nothing an author pastes can run script or load from another host.
-//! Body headings are shifted down one level because the page's `<h1>` is the title.
+//! Body headings are shifted so the body's top level becomes `<h2>`: the page's `<h1>` is the
+//! title, and a body written with `##` or `###` must not skip a level after it.
 //!
 //! Releases that answer a media question, and interviews, mark their blocks like this:
 //!
@@ -136,6 +137,15 @@ fn push_block<'a>(blocks: &mut Vec<Block<'a>>, kind: BlockKind, text: &'a str) {
 }
 
 fn to_html(markdown: &str) -> String {
+    // The body's top heading level; every heading moves by the same amount so that it is h2.
+    let top = Parser::new_ext(markdown, options())
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { level, .. }) => Some(level as usize),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(2);
+    let shift = |level: HeadingLevel| relevel(level as usize + 2 - top);
     let events = Parser::new_ext(markdown, options()).map(|event| match event {
         Event::Start(Tag::Heading {
             level,
@@ -143,12 +153,12 @@ fn to_html(markdown: &str) -> String {
             classes,
             attrs,
         }) => Event::Start(Tag::Heading {
-            level: demote(level),
+            level: shift(level),
             id,
             classes,
             attrs,
         }),
-        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift(level))),
         other => other,
     });
     let mut html = String::with_capacity(markdown.len() * 2);
@@ -156,13 +166,14 @@ fn to_html(markdown: &str) -> String {
     html
 }
 
-fn demote(level: HeadingLevel) -> HeadingLevel {
-    match level {
-        HeadingLevel::H1 => HeadingLevel::H2,
-        HeadingLevel::H2 => HeadingLevel::H3,
-        HeadingLevel::H3 => HeadingLevel::H4,
-        HeadingLevel::H4 => HeadingLevel::H5,
-        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+/// The heading level `n`, kept within h2..h6.
+fn relevel(n: usize) -> HeadingLevel {
+    match n {
+        0..=2 => HeadingLevel::H2,
+        3 => HeadingLevel::H3,
+        4 => HeadingLevel::H4,
+        5 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
     }
 }
 
@@ -203,6 +214,21 @@ mod tests {
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("href=\"https://example.org\""));
         assert!(html.contains("rel=\"noopener noreferrer\""));
+    }
+
+    #[test]
+    fn the_top_heading_level_of_a_body_becomes_h2() {
+        let html = render("## Part\n\n### Sub", &ENGLISH_LABELS);
+        assert!(
+            html.contains("<h2>Part</h2>") && html.contains("<h3>Sub</h3>"),
+            "{html}"
+        );
+        let html = render("### Only\n\n#### Below", &ENGLISH_LABELS);
+        assert!(
+            html.contains("<h2>Only</h2>") && html.contains("<h3>Below</h3>"),
+            "{html}"
+        );
+        assert!(render("# Top\n\n## Next", &ENGLISH_LABELS).contains("<h3>Next</h3>"));
     }
 
     #[test]

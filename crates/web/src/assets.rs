@@ -12,11 +12,28 @@ use axum::routing::get;
 use crate::{AppState, WebError};
 
 /// The embedded default files: (name, content type, bytes).
-const EMBEDDED: &[(&str, &str, &[u8])] = &[(
-    "style.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../assets/style.css"),
-)];
+const EMBEDDED: &[(&str, &str, &[u8])] = &[
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/style.css"),
+    ),
+    (
+        "site.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/site.js"),
+    ),
+    (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/admin.css"),
+    ),
+    (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/admin.js"),
+    ),
+];
 
 /// One asset, loaded at start-up.
 struct Asset {
@@ -59,7 +76,13 @@ impl Assets {
     /// The URL of asset `name` (`/assets/style.0123456789abcdef.css`).
     pub(crate) fn url(&self, name: &str) -> String {
         self.files.iter().find(|a| a.name == name).map_or_else(
-            || format!("/assets/{name}"),
+            || {
+                tracing::error!(
+                    asset = name,
+                    "a template asks for an asset that is not embedded"
+                );
+                format!("/assets/{name}")
+            },
             |a| format!("/assets/{}", a.hashed_name),
         )
     }
@@ -95,4 +118,24 @@ async fn serve(
         asset.bytes.clone(),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_the_templates_use_is_embedded_under_a_hashed_name() {
+        let assets = Assets::load(None).unwrap();
+        for name in ["style.css", "site.js", "admin.css", "admin.js"] {
+            let url = assets.url(name);
+            let (stem, ext) = name.rsplit_once('.').unwrap();
+            assert!(
+                url.starts_with(&format!("/assets/{stem}."))
+                    && url.ends_with(ext)
+                    && url.len() > name.len() + 17,
+                "{url}"
+            );
+        }
+    }
 }
