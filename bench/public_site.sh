@@ -12,11 +12,13 @@ connections="${2:-32}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 cargo build --release -q
 data="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
+pids="$data.pids"
+trap 'kill $(cat "$pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$data" "$pids"' EXIT
 
 start() { # $1 = page cache MiB; prints the address
   local log; log="$(mktemp)"
   PRESSROOM_LOG=warn PRESSROOM_PAGE_CACHE_MB="$1" ./target/release/pressroom demo --data "$data" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  echo $! >>"$pids"
   for _ in $(seq 1 100); do
     grep -q 'running at' "$log" && break
     sleep 0.1
@@ -29,11 +31,11 @@ measure() { # $1 = URL; prints requests per second
 }
 
 cached="$(start 64)"
-page="$(curl -fsS "$cached/en/releases/" | grep -o '/en/releases/2026/[^"]*' | head -n1)"
-releases="$(curl -fsS "$cached/en/feed.json" >/dev/null; sqlite3 "$data/pressroom.db" 'SELECT COUNT(*) FROM releases' 2>/dev/null || echo 30)"
+page="$(curl -fsS "$cached/en/releases/" | grep -o '/en/releases/2026/[0-9a-z]*-[^"]*' | head -n1)"
+releases="$(sqlite3 "$data/pressroom.db" 'SELECT COUNT(*) FROM releases' 2>/dev/null || echo '?')"
 curl -fsS "$cached$page" >/dev/null
 rate_cached="$(measure "$cached$page")"
-kill %1; wait %1 2>/dev/null || true
+kill "$(head -n1 "$pids")"; sleep 1
 
 uncached="$(start 0)"
 rate_uncached="$(measure "$uncached$page")"
