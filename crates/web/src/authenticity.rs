@@ -303,6 +303,8 @@ async fn result_view(
     lang: &str,
     verdict: Verdict,
 ) -> Result<minijinja::Value, WebError> {
+    let i18n = &state.inner.i18n;
+    let text = |key: &str| i18n.text(lang, key, &[]);
     let (kind, heading, message, revision, diff) = match verdict {
         Verdict::Genuine {
             revision,
@@ -310,31 +312,13 @@ async fn result_view(
             changed_later,
             withdrawn,
         } => {
-            let what = if excerpt {
-                "This passage is part of a statement the site published"
-            } else {
-                "This is the text of a statement the site published"
+            let (kind, key) = match (changed_later, withdrawn) {
+                (_, true) => ("changed", "verdict-withdrawn"),
+                (true, false) => ("changed", "verdict-changed"),
+                (false, false) => ("genuine", "verdict-genuine"),
             };
-            let (kind, heading, rest) = match (changed_later, withdrawn) {
-                (_, true) => (
-                    "changed",
-                    "Genuine, but withdrawn later",
-                    ", but it was withdrawn since; see the release page for the explanation.",
-                ),
-                (true, false) => (
-                    "changed",
-                    "Genuine, but changed later",
-                    ", but a later version replaced it; see the release page and its change history.",
-                ),
-                (false, false) => ("genuine", "Genuine", ", and it is the current version."),
-            };
-            (
-                kind,
-                heading,
-                format!("{what}{rest}"),
-                Some(revision),
-                Vec::new(),
-            )
+            let detail = format!("{key}-{}", if excerpt { "passage" } else { "text" });
+            (kind, text(key), text(&detail), Some(revision), Vec::new())
         }
         Verdict::Modified {
             revision,
@@ -342,17 +326,15 @@ async fn result_view(
             reason,
         } => (
             "modified",
-            "Modified",
-            format!("Not what the site published: {reason}."),
+            text("verdict-modified"),
+            i18n.text(lang, "verdict-modified-text", &[("reason", reason.into())]),
             revision,
             diff,
         ),
         Verdict::NotFound => (
             "not-found",
-            "Not found",
-            "The site has published nothing like this text. It may be from another source, or \
-             too short or too changed to recognise."
-                .to_owned(),
+            text("verdict-not-found"),
+            text("verdict-not-found-text"),
             None,
             Vec::new(),
         ),

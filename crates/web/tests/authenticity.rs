@@ -223,7 +223,7 @@ async fn the_verify_page_answers_in_every_language(db: TestDb) {
     let (status, html) = site.post_text("ru", &forged).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("<h2 id=\"result-title\">Modified</h2>"),
+        html.contains("<h2 id=\"result-title\">Изменено</h2>"),
         "{html}"
     );
     assert!(
@@ -239,7 +239,7 @@ async fn the_verify_page_answers_in_every_language(db: TestDb) {
         )
         .await;
     assert!(
-        html.contains("<h2 id=\"result-title\">Not found</h2>"),
+        html.contains("<h2 id=\"result-title\">Tapılmadı</h2>"),
         "{html}"
     );
     let (status, html) = site.post_text("en", "   ").await;
