@@ -470,6 +470,8 @@ impl AttachmentFormat {
 /// An attachment ready to be recorded: its file is already stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewAttachment {
+    /// The release it was uploaded for, so the editor can offer it again.
+    pub release_id: Option<ReleaseId>,
     /// The file.
     pub file: MediaFile,
     /// Its format, decided from its content.

@@ -65,6 +65,7 @@ pub fn process_attachment(
     );
     Ok(ProcessedAttachment {
         attachment: NewAttachment {
+            release_id: None,
             file: file.file.clone(),
             format,
             file_name: shown,

@@ -13,6 +13,7 @@
 //! - `users`, `catalog` (settings, kinds, series, topics, spokespeople, pages): plain records.
 //! - `releases`: releases, translations and immutable revisions, with optimistic concurrency.
 //! - `workflow`: applying workflow actions, allocating numbers, scheduled publication.
+//! - `media`: stored files, banners, attachments and which revision shows them.
 //! - `public`: the read queries of the public site.
 //! - `audit`: the append-only audit log.
 //! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
@@ -21,6 +22,7 @@ mod audit;
 mod catalog;
 mod changes;
 mod error;
+mod media;
 mod migrate;
 mod public;
 mod releases;
@@ -40,6 +42,8 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use audit::AuditEntry;
 pub use changes::{Change, ChangeListener};
 pub use error::StoreError;
+pub use media::ShownMedia;
+pub use media::gc::MediaGarbage;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{
     PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry, release_key, release_year,

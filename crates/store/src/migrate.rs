@@ -15,15 +15,25 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("migrations/postgres/0001_initial.sql"),
+    },
+    // Version 2 is the signatures migration, landing from its own branch; the runner applies
+    // whatever a database lacks in list order, so the numbers need not arrive in order.
+    Migration {
+        version: 3,
+        name: "media",
+        sqlite: include_str!("migrations/sqlite/0003_media.sql"),
+        postgres: include_str!("migrations/postgres/0003_media.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
