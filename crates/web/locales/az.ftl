@@ -70,3 +70,7 @@ month-in-date-12 = dekabr
 first-published-on = Dərc olunub: { $date }
 old-revision = Bu xəbərin əvvəlki versiyasını oxuyursunuz.
 current-version = Cari versiyanı oxuyun.
+attachments = Əlavələr
+decimal-separator = ,
+file-size-kb = { $size } KB
+file-size-mb = { $size } MB

@@ -70,3 +70,7 @@ month-in-date-12 = December
 first-published-on = Published { $date }
 old-revision = You are reading an earlier version of this release.
 current-version = Read the current version.
+attachments = Attachments
+decimal-separator = .
+file-size-kb = { $size } KB
+file-size-mb = { $size } MB

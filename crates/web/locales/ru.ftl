@@ -70,3 +70,7 @@ month-in-date-12 = декабря
 first-published-on = Опубликовано { $date }
 old-revision = Вы читаете более раннюю версию этого сообщения.
 current-version = Читать текущую версию.
+attachments = Приложения
+decimal-separator = ,
+file-size-kb = { $size } КБ
+file-size-mb = { $size } МБ

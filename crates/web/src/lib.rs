@@ -12,6 +12,7 @@
 //! - `view`: turning store records into what templates show (URLs, dates, numbers).
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
+//! - `media`: `/media/…` files, the banner and attachments of a release page, uploads.
 //! - `headers`: security headers on every response.
 //! - `health`: `/healthz` and `/readyz`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
@@ -23,6 +24,7 @@ mod error;
 mod headers;
 mod health;
 mod i18n;
+mod media;
 mod public;
 pub mod scheduler;
 mod templates;
@@ -36,6 +38,7 @@ use pressroom_store::Store;
 use tower_http::trace::TraceLayer;
 
 pub use error::WebError;
+pub use media::{BannerUpload, UploadFailure};
 
 /// Settings of the web layer, from the config file.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +65,7 @@ struct Inner {
     assets: assets::Assets,
     i18n: Arc<i18n::I18n>,
     cache: Arc<cache::PageCache>,
+    media: std::sync::OnceLock<Arc<dyn pressroom_media::Storage>>,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
                 assets,
                 i18n,
                 cache,
+                media: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -104,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(assets::router())
+        .merge(media::router())
         .merge(public::router().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::serve_cached,

@@ -45,7 +45,8 @@ pub struct StorageError {
 }
 
 impl StorageError {
-    pub(crate) fn new(store: impl fmt::Display, message: impl fmt::Display) -> Self {
+    /// An error of `store` (a description or a stage such as "processing").
+    pub fn new(store: impl fmt::Display, message: impl fmt::Display) -> Self {
         Self {
             store: store.to_string(),
             message: message.to_string(),
