@@ -2,7 +2,8 @@
 # Time and peak memory of making every variant of a 24-megapixel photograph: the source copy
 # (at most 4096 px), desktop 3:1 at five widths, mobile 4:5 at three, Open Graph 1200×630, each
 # in WebP and JPEG. Each run is a fresh process (what an upload costs on a cold server); the
-# table shows its processing time and the process's peak resident memory.
+# table shows the whole processing time (decode included), the decode alone (measured first,
+# separately) and the process's peak resident memory.
 #
 #   bench/media_variants.sh [RUNS]
 #
@@ -18,14 +19,15 @@ trap 'rm -rf "$work"' EXIT
 "$bin" generate "$work/photo.jpg" >/dev/null
 size="$(stat -c %s "$work/photo.jpg")"
 
-printf '%-5s %12s %14s\n' run "time (ms)" "peak RSS (MB)"
+printf '%-5s %12s %14s %14s\n' run "time (ms)" "decode (ms)" "peak RSS (MB)"
 times=()
 for i in $(seq 1 "$runs"); do
   /usr/bin/time -v "$bin" run "$work/photo.jpg" >"$work/out" 2>"$work/time"
   ms="$(awk '/^round 1:/ {print $3}' "$work/out")"
+  decode="$(awk '/^decode only:/ {print $3}' "$work/out")"
   kb="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")"
   times+=("$ms")
-  printf '%-5s %12s %14s\n' "$i" "$ms" "$((kb / 1024))"
+  printf '%-5s %12s %14s %14s\n' "$i" "$ms" "$decode" "$((kb / 1024))"
 done
 median="$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 echo

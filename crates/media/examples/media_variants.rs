@@ -62,6 +62,15 @@ fn generate(path: &str) {
 fn run(path: &str, rounds: u32) {
     let bytes = std::fs::read(path).expect("read the file");
     println!("input: {path}, {:.1} MB", bytes.len() as f64 / 1e6);
+    let started = Instant::now();
+    let decoded = pressroom_media::decode(&bytes, &Limits::default()).expect("decode");
+    println!(
+        "decode only: {} ms ({}x{})",
+        started.elapsed().as_millis(),
+        decoded.image.width(),
+        decoded.image.height()
+    );
+    drop(decoded);
     for round in 1..=rounds {
         let started = Instant::now();
         let banner = process_banner(
