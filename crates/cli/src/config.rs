@@ -44,6 +44,8 @@ pub struct Config {
     pub page_cache_mb: usize,
     /// The site's Ed25519 signing key file, when not the default `DATA/keys/signing.key`.
     pub signing_key: Option<PathBuf>,
+    /// Where media files live: empty for `DATA/media`, a folder path, or `s3://bucket/prefix`.
+    pub media_store: String,
 }
 
 /// A configuration value that cannot be used.
@@ -100,6 +102,7 @@ const KEYS: &[&str] = &[
     "log",
     "page_cache_mb",
     "signing_key",
+    "media_store",
 ];
 
 impl Config {
@@ -244,7 +247,11 @@ impl Config {
                 ),
             });
         }
+        let media_store = env_var("PRESSROOM_MEDIA_STORE")
+            .or(get("media_store")?)
+            .unwrap_or_default();
         Ok(Self {
+            media_store,
             file: file_values.map(|(p, _)| p),
             listen,
             data_dir,
@@ -263,6 +270,19 @@ impl Config {
         self.signing_key
             .clone()
             .unwrap_or_else(|| self.data_dir.join("keys").join("signing.key"))
+    }
+
+    /// The media storage: the configured one, or the folder `media` in the data folder.
+    pub fn media_storage(
+        &self,
+    ) -> Result<std::sync::Arc<dyn pressroom_media::Storage>, ConfigError> {
+        pressroom_media::storage::open(&self.media_store, &self.data_dir.join("media")).map_err(
+            |e| ConfigError {
+                source: "the configuration".to_owned(),
+                key: "media_store".to_owned(),
+                message: e.message,
+            },
+        )
     }
 
     /// The database URL to use: the configured one, or the SQLite file in the data folder.
@@ -341,7 +361,7 @@ pub fn default_file_text() -> String {
     format!(
         r#"# Pressroom configuration. Every setting can be overridden by an environment variable
 # (PRESSROOM_LISTEN, PRESSROOM_DATA_DIR, PRESSROOM_DATABASE_URL, PRESSROOM_BASE_URL,
-# PRESSROOM_THEME_DIR, PRESSROOM_LOG, PRESSROOM_SIGNING_KEY). Site settings such as languages, the time zone and the
+# PRESSROOM_THEME_DIR, PRESSROOM_LOG, PRESSROOM_SIGNING_KEY, PRESSROOM_MEDIA_STORE). Site settings such as languages, the time zone and the
 # rights notice are edited in the admin area, not here, because every server shares them.
 
 # Address to listen on. Keep it on loopback behind a reverse proxy that terminates TLS.
@@ -366,6 +386,13 @@ page_cache_mb = {DEFAULT_PAGE_CACHE_MB}
 # The site's Ed25519 signing key (readable by its owner only). Default: keys/signing.key in
 # the data folder. With several servers, give every one the same file.
 # signing_key = "/etc/pressroom/signing.key"
+
+# Where banners and attachments are kept. Empty: the folder media/ in the data folder (fine
+# for one server). For several servers, an S3-compatible bucket they all share; its endpoint,
+# region and credentials come from the usual AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID
+# and AWS_SECRET_ACCESS_KEY variables (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint):
+#   media_store = "s3://ministry-media/press"
+media_store = ""
 "#
     )
 }

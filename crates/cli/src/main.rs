@@ -6,6 +6,7 @@ mod authenticity;
 mod commands;
 mod config;
 mod demo;
+mod media;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Media files: banners and attachments.
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Fill the data folder with a demo ministry (once) and serve it.
     Demo {
         /// Address to listen on [env: PRESSROOM_LISTEN] [default: 127.0.0.1:8080]
@@ -84,6 +88,19 @@ enum KeysCommand {
 enum LogCommand {
     /// Check every entry, link and signature; report the first that does not match (exit 1).
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaCommand {
+    /// Delete stored files that no revision shows any more (never done automatically).
+    Gc {
+        /// List what would be deleted and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Spare anything uploaded within this many hours: its revision may not be saved yet.
+        #[arg(long, value_name = "HOURS", default_value_t = 24)]
+        min_age_hours: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +183,10 @@ fn main() -> ExitCode {
             Command::Serve { .. } => commands::serve(&config).await,
             Command::Migrate => commands::migrate(&config).await,
             Command::User(command) => commands::user(&config, command).await,
+            Command::Media(MediaCommand::Gc {
+                dry_run,
+                min_age_hours,
+            }) => media::gc(&config, dry_run, min_age_hours).await,
             Command::Demo { .. } => demo::run(&config).await,
             Command::Keys(command) => {
                 let store = commands::open_store(&config).await?;

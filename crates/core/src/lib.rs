@@ -11,6 +11,8 @@
 //! - [`numbering`]: number series, the numbering year and display templates.
 //! - [`user`]: users, roles and what each role may do.
 //! - [`settings`]: site settings (languages, time zone, rights notice, two-person rule).
+//! - [`media`]: banner crops around a focal point, variant widths, alternative text and
+//!   attachment formats.
 //! - [`language`]: language codes, text direction and Turkic-aware case mapping.
 //! - [`markdown`]: Markdown to sanitised HTML, including question/answer blocks.
 //! - [`slug`]: readable URL slugs from titles.
@@ -24,6 +26,7 @@
 pub mod diff;
 pub mod language;
 pub mod markdown;
+pub mod media;
 pub mod numbering;
 pub mod release;
 pub mod settings;

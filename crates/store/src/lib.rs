@@ -15,6 +15,8 @@
 //! - `workflow`: applying workflow actions, allocating numbers, scheduled publication.
 //! - `public`: the read queries of the public site; `editorial`: those of the editorial area.
 //! - `accounts`: sessions, login throttling, API tokens, TOTP secrets.
+//! - `media`: stored files, banners, attachments and which revision shows them.
+//! - `public`: the read queries of the public site.
 //! - `audit`: the append-only audit log.
 //! - `authenticity`: signing keys, signing each publication inside its transaction, and the
 //!   hash-chained publication log. The private key never reaches the store: a
@@ -29,6 +31,7 @@ mod catalog;
 mod changes;
 mod editorial;
 mod error;
+mod media;
 mod migrate;
 mod public;
 mod releases;
@@ -53,6 +56,8 @@ pub use authenticity::LOG_PAGE;
 pub use changes::{Change, ChangeListener};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
+pub use media::ShownMedia;
+pub use media::gc::MediaGarbage;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{
     PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry, release_key, release_year,

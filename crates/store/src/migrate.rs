@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0002_authenticity.sql"),
     },
     Migration {
+        version: 3,
+        name: "media",
+        sqlite: include_str!("migrations/sqlite/0003_media.sql"),
+        postgres: include_str!("migrations/postgres/0003_media.sql"),
+    },
+    Migration {
         version: 4,
         name: "accounts",
         sqlite: include_str!("migrations/sqlite/0004_accounts.sql"),

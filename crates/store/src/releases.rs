@@ -217,6 +217,20 @@ impl Store {
         input: &RevisionInput,
         by: By<'_>,
     ) -> Result<TranslationDetail> {
+        self.save_revision_showing(translation_id, expected_version, input, None, by)
+            .await
+    }
+
+    /// [`Store::save_revision`], with the new revision's banner and attachments: `media`, or
+    /// when `None` whatever the previous revision showed (see `media::link_revision`).
+    pub(crate) async fn save_revision_showing(
+        &self,
+        translation_id: TranslationId,
+        expected_version: i64,
+        input: &RevisionInput,
+        media: Option<&pressroom_core::media::RevisionMedia>,
+        by: By<'_>,
+    ) -> Result<TranslationDetail> {
         let actor = workflow_actor(by)?;
         let current = self.translation(translation_id).await?;
         let release = self.release(current.release_id).await?;
@@ -258,6 +272,9 @@ impl Store {
             now,
         )
         .await?;
+        // Media (issue 7): link the banner and attachments in the same transaction.
+        crate::media::link_revision(&mut tx, translation.head_revision_id, revision_id, media)
+            .await?;
         sqlx::query(
             "UPDATE translations SET head_revision_id = $1, slug = $2, state = $3, version = version + 1, \
              updated_at = $4 WHERE id = $5",

@@ -85,6 +85,16 @@ impl Store {
             now,
         };
         let outcome = workflow::check(translation.state, action, &ctx)?;
+        // Media (issue 7): what is published or scheduled must describe its banner in the
+        // translation's language. Checked when scheduling too, so the scheduler never meets it.
+        if outcome.publishes || outcome.next == State::Scheduled {
+            crate::media::check_publishable(
+                &mut tx,
+                translation.head_revision_id,
+                &translation.lang,
+            )
+            .await?;
+        }
         let mut details = json!({ "from": translation.state.as_str(), "to": outcome.next.as_str(), "revision": translation.head_revision_id });
         match action {
             Action::Reject { comment } => details["comment"] = json!(comment),

@@ -98,3 +98,7 @@ verdict-changed-text = Bu, saytın dərc etdiyi bəyanatın mətnidir, lakin onu
 verdict-changed-passage = Bu hissə saytın dərc etdiyi bəyanata aiddir, lakin onu sonrakı versiya əvəz edib; xəbər səhifəsinə və dəyişikliklərin tarixçəsinə baxın.
 verdict-modified-text = Saytın dərc etdiyi mətn deyil: { $reason }.
 verdict-not-found-text = Sayt bu mətnə bənzər heç nə dərc etməyib. O, başqa mənbədən ola bilər və ya tanınmaq üçün çox qısa, yaxud çox dəyişdirilmişdir.
+attachments = Əlavələr
+decimal-separator = ,
+file-size-kb = { $size } KB
+file-size-mb = { $size } MB

@@ -98,3 +98,7 @@ verdict-changed-text = This is the text of a statement the site published, but a
 verdict-changed-passage = This passage is part of a statement the site published, but a later version replaced it; see the release page and its change history.
 verdict-modified-text = Not what the site published: { $reason }.
 verdict-not-found-text = The site has published nothing like this text. It may be from another source, or too short or too changed to recognise.
+attachments = Attachments
+decimal-separator = .
+file-size-kb = { $size } KB
+file-size-mb = { $size } MB

@@ -31,6 +31,9 @@ pub enum WebError {
     /// A theme file could not be read.
     #[error("theme: {0}")]
     Theme(String),
+    /// The media storage failed.
+    #[error(transparent)]
+    Media(#[from] pressroom_media::StorageError),
 }
 
 impl IntoResponse for WebError {

@@ -16,6 +16,7 @@
 //! - `view`: turning store records into what templates show (URLs, dates, numbers).
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
+//! - `media`: `/media/…` files, the banner and attachments of a release page, uploads.
 //! - `headers`: security headers on every response.
 //! - `health`: `/healthz` and `/readyz`; `metrics`: Prometheus `/metrics`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
@@ -30,6 +31,7 @@ mod error;
 mod headers;
 mod health;
 mod i18n;
+mod media;
 mod metrics;
 mod public;
 pub mod scheduler;
@@ -54,6 +56,7 @@ pub(crate) fn api_scope_name(capability: pressroom_core::user::Capability) -> &'
         .find(|(_, c)| *c == capability)
         .map_or("admin", |(name, _)| name)
 }
+pub use media::{BannerUpload, UploadFailure};
 
 /// Settings of the web layer, from the config file.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +84,7 @@ struct Inner {
     i18n: Arc<i18n::I18n>,
     cache: Arc<cache::PageCache>,
     metrics: Arc<Metrics>,
+    media: std::sync::OnceLock<Arc<dyn pressroom_media::Storage>>,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
                 i18n,
                 cache,
                 metrics: Arc::default(),
+                media: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -136,6 +141,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(|| async { axum::response::Redirect::permanent("/admin/") }),
         )
         .merge(assets::router())
+        .merge(media::router())
         .merge(public::router().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::serve_cached,

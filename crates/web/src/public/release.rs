@@ -61,6 +61,9 @@ async fn release(
         }
     };
     let ctx = loaded.ctx(&state, &lang);
+    // Media (issue 7): the banner, Open Graph image and attachments of the revision shown.
+    let shown = state.store().revision_media(found.revision.id).await?;
+    let media = crate::media::release_media(&ctx, &shown, &state.config().base_url);
     let alternates: Vec<(String, String)> = std::iter::once((lang.clone(), path.clone()))
         .chain(found.other_languages.iter().map(|(code, slug)| {
             (
@@ -81,7 +84,7 @@ async fn release(
     render(
         &state,
         "release.html",
-        context! { lang, chrome, ..page },
+        context! { lang, chrome, media, ..page },
         vec![
             format!("release:{}", found.release.id),
             format!("chrome:{lang}"),

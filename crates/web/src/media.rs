@@ -1,0 +1,272 @@
+//! Media on the web: `/media/…` files served from the storage, the release page's banner and
+//! attachment list, and the upload calls the editorial area makes (decode and encode off the
+//! async threads, store the files, then record them).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use minijinja::context;
+use pressroom_core::Invalid;
+use pressroom_core::media::{
+    AltText, Attachment, Banner, CropKind, FocalPoint, NewAttachment, VariantFormat,
+};
+use pressroom_core::release::ReleaseId;
+use pressroom_media::{
+    BannerInput, DEFAULT_MAX_ATTACHMENT_BYTES, Limits, MediaKey, Storage, StorageError, StoredFile,
+    process_attachment, process_banner,
+};
+use pressroom_store::{By, ShownMedia, StoreError};
+
+use crate::view::Ctx;
+use crate::{AppState, WebError};
+
+/// Files under `/media/` never change (their names are their content's hash), so browsers
+/// and caches keep them for a year without asking again.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// What `<picture>` and the mobile `<source>` are told about the layout: the default theme's
+/// column is 46rem with 1rem of padding either side.
+const MOBILE_SIZES: &str = "calc(100vw - 2rem)";
+const DESKTOP_SIZES: &str = "(max-width: 46rem) calc(100vw - 2rem), 44rem";
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/media/{hash}/{file}", get(serve))
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    Path((hash, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let key = MediaKey::parse(&format!("{hash}/{file}")).ok_or(WebError::NotFound)?;
+    let storage = state.media().ok_or(WebError::NotFound)?;
+    let bytes = storage.get(&key).await?.ok_or(WebError::NotFound)?;
+    let mut response = Body::from(bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(key.content_type()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    if key.is_download() {
+        // The key's name is `[a-z0-9-]+.ext`: safe to quote as it is.
+        let disposition = format!("attachment; filename=\"{}\"", key.file_name());
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+/// A banner upload as the editor sends it.
+#[derive(Debug, Clone)]
+pub enum BannerUpload {
+    /// One image and the focal point both crops centre on.
+    Single {
+        /// The file (form field `image`).
+        image: Bytes,
+        /// The point the editor clicked.
+        focal: FocalPoint,
+    },
+    /// One image per crop (fields `desktop_image`, `mobile_image`).
+    Pair {
+        /// The wide image.
+        desktop: Bytes,
+        /// The tall image.
+        mobile: Bytes,
+    },
+}
+
+/// Why an upload did not become a banner or an attachment.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadFailure {
+    /// The upload itself is wrong; each field says how (nothing was stored).
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// No media storage is configured for this server.
+    #[error("media storage is not configured")]
+    NoStorage,
+    /// Writing the files failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Recording them failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UploadFailure {
+    /// Whether the uploader can fix it, as opposed to a fault to log.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            Self::Invalid(_) => true,
+            Self::Store(e) => e.is_user_error(),
+            Self::NoStorage | Self::Storage(_) => false,
+        }
+    }
+}
+
+impl AppState {
+    /// Sets where media files live; the first call wins. Without it, `/media/` answers 404
+    /// and uploads fail with [`UploadFailure::NoStorage`].
+    pub fn with_media(self, storage: Arc<dyn Storage>) -> Self {
+        let _ = self.inner.media.set(storage);
+        self
+    }
+
+    /// The media storage, if configured.
+    pub fn media(&self) -> Option<&Arc<dyn Storage>> {
+        self.inner.media.get()
+    }
+
+    /// Makes a banner from an upload: checks and processes it (on a blocking thread: about a
+    /// second for a camera photo), stores every file, then records the banner. A refused
+    /// upload stores nothing.
+    pub async fn upload_banner(
+        &self,
+        upload: BannerUpload,
+        release_id: Option<ReleaseId>,
+        alt: AltText,
+        by: By<'_>,
+    ) -> Result<Banner, UploadFailure> {
+        let storage = self.media().ok_or(UploadFailure::NoStorage)?.clone();
+        let processed = tokio::task::spawn_blocking(move || {
+            let input = match &upload {
+                BannerUpload::Single { image, focal } => BannerInput::Single {
+                    image,
+                    focal: *focal,
+                },
+                BannerUpload::Pair { desktop, mobile } => BannerInput::Pair { desktop, mobile },
+            };
+            process_banner(input, &Limits::default())
+        })
+        .await
+        .map_err(|e| StorageError::new("processing", e))?;
+        let processed = processed.map_err(|e| {
+            if e.error.is_user_error() {
+                UploadFailure::Invalid(e.into_invalid())
+            } else {
+                UploadFailure::Storage(StorageError::new("processing", e))
+            }
+        })?;
+        let mut banner = processed.banner;
+        banner.release_id = release_id;
+        banner.alt = alt;
+        banner.validate()?;
+        put_all(storage.as_ref(), &processed.files).await?;
+        Ok(self.store().create_banner(&banner, by).await?)
+    }
+
+    /// Makes an attachment from an uploaded document: checks it, stores it, records it.
+    pub async fn upload_attachment(
+        &self,
+        bytes: Bytes,
+        file_name: &str,
+        release_id: Option<ReleaseId>,
+        by: By<'_>,
+    ) -> Result<Attachment, UploadFailure> {
+        let storage = self.media().ok_or(UploadFailure::NoStorage)?;
+        let processed = process_attachment(&bytes, file_name, DEFAULT_MAX_ATTACHMENT_BYTES)
+            .map_err(|e| e.into_invalid("file"))?;
+        put_all(storage.as_ref(), std::slice::from_ref(&processed.file)).await?;
+        let attachment = NewAttachment {
+            release_id,
+            ..processed.attachment
+        };
+        Ok(self.store().create_attachment(&attachment, by).await?)
+    }
+}
+
+async fn put_all(storage: &dyn Storage, files: &[StoredFile]) -> Result<(), StorageError> {
+    futures_util::future::try_join_all(files.iter().map(|f| storage.put(&f.key, f.bytes.clone())))
+        .await?;
+    Ok(())
+}
+
+/// What the release template shows of a revision's media: the banner as `<picture>` sources,
+/// the Open Graph image, and the attachment list.
+pub(crate) fn release_media(ctx: &Ctx<'_>, media: &ShownMedia, base_url: &str) -> minijinja::Value {
+    let banner = media.banner.as_ref().and_then(|b| banner_view(ctx.lang, b));
+    let og_image = media.banner.as_ref().and_then(|b| {
+        let og = b.variants(CropKind::Og, VariantFormat::Jpeg);
+        let v = og.last()?;
+        Some(context! {
+            url => format!("{base_url}/media/{}", v.file.key),
+            width => v.width,
+            height => v.height,
+            alt => b.spec.alt.get(ctx.lang).map(|a| a.trim()).unwrap_or_default(),
+        })
+    });
+    let attachments: Vec<_> = media
+        .attachments
+        .iter()
+        .map(|a| {
+            context! {
+                url => format!("/media/{}", a.spec.file.key),
+                name => a.spec.file_name,
+                label => a.spec.format.label(),
+                size => size_text(ctx, a.spec.file.size),
+            }
+        })
+        .collect();
+    context! { banner, og_image, attachments }
+}
+
+fn banner_view(lang: &str, banner: &Banner) -> Option<minijinja::Value> {
+    let srcset = |crop, format| -> String {
+        banner
+            .variants(crop, format)
+            .iter()
+            .map(|v| format!("/media/{} {}w", v.file.key, v.width))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let desktop = banner.variants(CropKind::Desktop, VariantFormat::Jpeg);
+    let mobile = banner.variants(CropKind::Mobile, VariantFormat::Jpeg);
+    let widest = desktop.last()?;
+    let tallest = mobile.last()?;
+    // The fallback `src` for browsers without srcset: the variant nearest 1200 pixels wide.
+    let fallback = desktop
+        .iter()
+        .rev()
+        .find(|v| v.width <= 1200)
+        .unwrap_or(&desktop[0]);
+    Some(context! {
+        alt => banner.spec.alt.get(lang).map(|a| a.trim()).unwrap_or_default(),
+        mobile => context! {
+            webp => srcset(CropKind::Mobile, VariantFormat::Webp),
+            jpeg => srcset(CropKind::Mobile, VariantFormat::Jpeg),
+            width => tallest.width,
+            height => tallest.height,
+            sizes => MOBILE_SIZES,
+        },
+        desktop => context! {
+            webp => srcset(CropKind::Desktop, VariantFormat::Webp),
+            jpeg => srcset(CropKind::Desktop, VariantFormat::Jpeg),
+            src => format!("/media/{}", fallback.file.key),
+            width => widest.width,
+            height => widest.height,
+            sizes => DESKTOP_SIZES,
+        },
+    })
+}
+
+/// "340 KB", "1.2 MB" (with the language's decimal separator): what readers need to decide
+/// whether to download on a phone.
+fn size_text(ctx: &Ctx<'_>, bytes: u64) -> String {
+    let separator = ctx.text("decimal-separator");
+    if bytes < 1_000_000 {
+        let kb = bytes.div_ceil(1000).max(1);
+        ctx.i18n
+            .text(ctx.lang, "file-size-kb", &[("size", kb.to_string().into())])
+    } else {
+        let tenths = (bytes + 50_000) / 100_000;
+        let text = format!("{}{separator}{}", tenths / 10, tenths % 10);
+        ctx.i18n
+            .text(ctx.lang, "file-size-mb", &[("size", text.into())])
+    }
+}
