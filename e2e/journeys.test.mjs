@@ -211,6 +211,74 @@ test("the press service: draft, submit, approve by another person, schedule, wit
   await editor.context().close();
 });
 
+/** A photo-like JPEG made in the browser: sky, sea and a sun, 1800×1200. */
+async function makeJpeg(page) {
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement("canvas");
+    c.width = 1800;
+    c.height = 1200;
+    const g = c.getContext("2d");
+    const sky = g.createLinearGradient(0, 0, 0, 700);
+    sky.addColorStop(0, "#3a6ea5");
+    sky.addColorStop(1, "#cfe3f5");
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 1800, 700);
+    const sea = g.createLinearGradient(0, 700, 0, 1200);
+    sea.addColorStop(0, "#1f5f7a");
+    sea.addColorStop(1, "#0b2f40");
+    g.fillStyle = sea;
+    g.fillRect(0, 700, 1800, 500);
+    g.fillStyle = "#ffd166";
+    g.beginPath();
+    g.arc(1350, 420, 120, 0, Math.PI * 2);
+    g.fill();
+    return c.toDataURL("image/jpeg", 0.9);
+  });
+  return Buffer.from(dataUrl.split(",")[1], "base64");
+}
+
+test("a banner: upload with a focal point, describe it, publish; phones load the mobile crop", async () => {
+  const author = await newPage();
+  await signIn(author, "author");
+  await author.goto(`${demo.base}/admin/releases/new`);
+  const title = `Banner journey ${Date.now()}`;
+  await author.fill("#title", title);
+  await author.fill("#body", "A release with a picture.");
+  await author.click("button:has-text('Save draft')");
+  await author.waitForSelector("text=Done: created");
+  const jpeg = await makeJpeg(author);
+  await author.setInputFiles("#banner-image", { name: "coast.jpg", mimeType: "image/jpeg", buffer: jpeg });
+  await author.waitForSelector(".crop-preview:not([hidden])");
+  const box = await author.locator("#focal-source").boundingBox();
+  await author.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.35);
+  assert.equal(await author.inputValue("#focal_x"), "75", "a click sets the focal point");
+  await author.fill("#new-banner-alt", "The sun over the Amber Sea at dusk");
+  await author.click("button:has-text('Upload banner')");
+  await author.waitForSelector("text=Done: banner");
+  await author.click("button:has-text('Submit for review')");
+  const editor = await newPage();
+  await signIn(editor, "editor");
+  await editor.click(`text=${title}`);
+  await editor.click("button:has-text('Approve and publish')");
+  await editor.waitForSelector("text=Done: approve_publish");
+  const url = `${demo.base}${await editor.locator("a:has-text('Public page')").getAttribute("href")}`;
+  const phone = await newPage(viewports.phone);
+  await phone.goto(url);
+  const img = phone.locator("picture img");
+  await img.evaluate((el) => el.decode());
+  assert.match(await img.evaluate((el) => el.currentSrc), /\/mobile-\d+\.(webp|jpg)$/, "a phone loads the mobile crop");
+  assert.equal(await img.getAttribute("alt"), "The sun over the Amber Sea at dusk");
+  const desktop = await newPage(viewports.desktop);
+  await desktop.goto(url);
+  await desktop.locator("picture img").evaluate((el) => el.decode());
+  assert.match(await desktop.locator("picture img").evaluate((el) => el.currentSrc), /\/desktop-\d+\.(webp|jpg)$/);
+  for (const [name, page] of [["release-banner-phone", phone], ["release-banner-desktop", desktop]]) {
+    assert.deepEqual(await axe(page), [], `${name} has no axe violations`);
+    await shoot(page, name);
+  }
+  for (const p of [author, editor, phone, desktop]) await p.context().close();
+});
+
 test("keyboard only: sign in, draft and submit with visible focus", async () => {
   const page = await newPage();
   await page.goto(`${demo.base}/admin/login`);

@@ -2,11 +2,12 @@
 //! attachment list, and the upload calls the editorial area makes (decode and encode off the
 //! async threads, store the files, then record them).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,9 +15,9 @@ use bytes::Bytes;
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::media::{
-    AltText, Attachment, Banner, CropKind, FocalPoint, NewAttachment, VariantFormat,
+    AltText, Attachment, Banner, CropKind, FocalPoint, NewAttachment, RevisionMedia, VariantFormat,
 };
-use pressroom_core::release::ReleaseId;
+use pressroom_core::release::{ReleaseId, RevisionInput, TranslationId};
 use pressroom_media::{
     BannerInput, DEFAULT_MAX_ATTACHMENT_BYTES, Limits, MediaKey, Storage, StorageError, StoredFile,
     process_attachment, process_banner,
@@ -178,6 +179,115 @@ impl AppState {
             ..processed.attachment
         };
         Ok(self.store().create_attachment(&attachment, by).await?)
+    }
+}
+
+/// The editor and the API change media the same way: a new revision with the head's text.
+/// Saves a new revision of `id` with the head's text and `media`.
+pub(crate) async fn save_with_media(
+    state: &AppState,
+    by: By<'_>,
+    id: TranslationId,
+    version: i64,
+    media: &RevisionMedia,
+) -> Result<(), StoreError> {
+    let detail = state.store().translation_detail(id).await?;
+    let input = RevisionInput {
+        title: detail.head.title,
+        lead: detail.head.lead,
+        body: detail.head.body,
+        spokesperson_id: detail.head.spokesperson_id,
+        topic_ids: detail.head.topic_ids,
+        slug: Some(detail.translation.slug),
+    };
+    state
+        .store()
+        .save_revision_with_media(id, version, &input, media, by)
+        .await
+        .map(|_| ())
+}
+
+/// The media the newest revision shows, as ids.
+pub(crate) async fn current_media(
+    state: &AppState,
+    id: TranslationId,
+) -> Result<RevisionMedia, StoreError> {
+    let head = state.store().translation(id).await?.head_revision_id;
+    let shown = state.store().revision_media(head).await?;
+    Ok(RevisionMedia {
+        banner: shown.banner.map(|b| b.id),
+        attachments: shown.attachments.iter().map(|a| a.id).collect(),
+    })
+}
+
+/// The fields of a multipart form: files as bytes with their file names, text as text.
+#[derive(Default)]
+pub(crate) struct Upload {
+    pub text: BTreeMap<String, String>,
+    pub files: BTreeMap<String, (String, Bytes)>,
+}
+
+pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
+    let mut upload = Upload::default();
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        WebError::BadRequest(format!(
+            "The upload could not be read ({}); try again, with files under 40 MiB.",
+            e.body_text()
+        ))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                if !bytes.is_empty() {
+                    upload.files.insert(name, (file_name, bytes));
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(unreadable)?;
+                upload.text.insert(name, text);
+            }
+        }
+    }
+    Ok(upload)
+}
+
+/// The focal point from percentage fields `focal_x`, `focal_y` (the centre when absent).
+pub(crate) fn focal(upload: &Upload) -> Result<FocalPoint, Invalid> {
+    let coordinate = |name: &str| -> Result<u16, Invalid> {
+        match upload
+            .text
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(500),
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=100.0).contains(v))
+                .map(|v| (v * 10.0).round() as u16)
+                .ok_or_else(|| Invalid::field(name, "give a percentage from 0 to 100")),
+        }
+    };
+    FocalPoint::new(coordinate("focal_x")?, coordinate("focal_y")?)
+}
+
+/// The banner in an upload form: `image` with a focal point, or `desktop_image` and
+/// `mobile_image`.
+pub(crate) fn banner_upload(upload: &Upload) -> Result<BannerUpload, Invalid> {
+    let file = |name: &str| upload.files.get(name).map(|(_, b)| b.clone());
+    match (file("image"), file("desktop_image"), file("mobile_image")) {
+        (Some(image), _, _) => Ok(BannerUpload::Single {
+            image,
+            focal: focal(upload)?,
+        }),
+        (None, Some(desktop), Some(mobile)) => Ok(BannerUpload::Pair { desktop, mobile }),
+        _ => Err(Invalid::field(
+            "image",
+            "choose one image (with its focal point), or a desktop image and a mobile image",
+        )),
     }
 }
 

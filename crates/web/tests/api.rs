@@ -339,9 +339,168 @@ async fn bad_bodies_are_refused_naming_the_field(db: TestDb) {
     );
 }
 
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&image)
+        .unwrap();
+    out
+}
+
+/// A multipart body with text fields and one file field.
+fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "XpressroomXboundaryX";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    site: &Site,
+    uri: &str,
+    token: &str,
+    content_type: String,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let request = Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let response = site.app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        serde_json::from_str(&body_text(response).await).unwrap_or(Value::Null),
+    )
+}
+
+async fn banners_and_attachments_are_uploaded_through_the_api(db: TestDb) {
+    let site = site(db).await;
+    let writer = token(&site, "author", &["write"]).await;
+    let reviewer = token(&site, "editor", &["write", "review"]).await;
+    let new = json!({ "kind": "press-release", "lang": "en", "title": "With a picture", "body": "Text." }).to_string();
+    let (_, _, created) = call(
+        &site,
+        Method::POST,
+        "/api/v1/releases",
+        Some(&writer),
+        Some(new),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    let version = created["version"].as_i64().unwrap().to_string();
+    let path = format!("/api/v1/translations/{id}/banner");
+
+    // A PDF named .jpg is refused, naming the field, and nothing is stored.
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let (content_type, body) = multipart(
+        &[("version", &version), ("alt", "A coast")],
+        ("image", "photo.jpg", pdf),
+    );
+    let (status, problem) = upload(&site, &path, &writer, content_type, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "image");
+    assert_eq!(
+        std::fs::read_dir(site.media.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0,
+        "nothing stored"
+    );
+
+    // Without alt text it uploads, but cannot be published.
+    let (content_type, body) = multipart(
+        &[("version", &version), ("focal_x", "70"), ("focal_y", "40")],
+        ("image", "coast.jpg", &jpeg(1600, 1000)),
+    );
+    let (status, saved) = upload(&site, &path, &writer, content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let actions = format!("/api/v1/translations/{id}/actions");
+    call(
+        &site,
+        Method::POST,
+        &actions,
+        Some(&writer),
+        Some(json!({ "action": "submit" }).to_string()),
+    )
+    .await;
+    let (status, _, problem) = call(
+        &site,
+        Method::POST,
+        &actions,
+        Some(&reviewer),
+        Some(json!({ "action": "approve_publish" }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "banner_alt");
+
+    // With alt text (a new upload over the submitted revision) it publishes with a <picture>.
+    let version = saved["version"].as_i64().unwrap() + 1;
+    let (content_type, body) = multipart(
+        &[
+            ("version", &version.to_string()),
+            ("alt", "The coast at Lankara"),
+        ],
+        ("image", "coast.jpg", &jpeg(1600, 1000)),
+    );
+    let (status, saved) = upload(&site, &path, &writer, content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let doc = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let (content_type, body) = multipart(
+        &[("version", &saved["version"].to_string())],
+        ("file", "statement.pdf", doc),
+    );
+    let (status, saved) = upload(
+        &site,
+        &format!("/api/v1/translations/{id}/attachments"),
+        &writer,
+        content_type,
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, _, done) = call(
+        &site,
+        Method::POST,
+        &actions,
+        Some(&reviewer),
+        Some(json!({ "action": "approve_publish" }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let year = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Baku").unwrap())
+        .year();
+    let html = site
+        .page(&format!("/en/releases/{year}/1-with-a-picture"))
+        .await;
+    assert!(
+        html.contains("<picture") && html.contains("alt=\"The coast at Lankara\""),
+        "{html}"
+    );
+    assert!(html.contains("statement.pdf"), "the attachment is listed");
+}
+
 backends!(
     the_openapi_document_describes_the_api,
     public_endpoints_read_published_releases,
     tokens_write_and_review_within_their_scopes,
     bad_bodies_are_refused_naming_the_field,
+    banners_and_attachments_are_uploaded_through_the_api,
 );

@@ -43,6 +43,7 @@ async fn media_site(db: TestDb) -> MediaSite {
         .with_media(folder.clone());
     MediaSite {
         site: Site {
+            media: tempfile::tempdir().unwrap(),
             app: router(state.clone()),
             db,
             people,

@@ -6,6 +6,7 @@
 //! actions are further checked by `pressroom_core::workflow::check` inside the store.
 
 mod auth;
+mod media;
 mod people;
 mod releases;
 mod site;
@@ -44,6 +45,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(auth::public_routes())
         .merge(guarded(Capability::Write, auth::signed_routes()))
         .merge(guarded(Capability::Write, releases::routes()))
+        .merge(guarded(Capability::Write, media::routes()))
         .merge(guarded(Capability::Write, people::account_routes()))
         .merge(guarded(Capability::Review, site::review_routes()))
         .merge(guarded(Capability::Administer, people::admin_routes()))
@@ -117,38 +119,57 @@ async fn guard(
         .into_response();
     }
     let body = if parts.method == Method::POST {
-        let is_form = parts
+        let content_type = parts
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return WebError::BadRequest(
-                "Forms must be sent as application/x-www-form-urlencoded.".to_owned(),
-            )
-            .into_response();
-        }
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-            return (
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "The form is larger than 2 MiB.",
-            )
-                .into_response();
-        };
-        let fields: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        let sent = fields
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
-        if !same_secret(sent, &session.csrf_token) {
-            return WebError::Forbidden(
+            .unwrap_or("")
+            .to_owned();
+        let refused = || {
+            WebError::Forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.".to_owned(),
             )
+            .into_response()
+        };
+        if content_type.starts_with("multipart/form-data") {
+            // Uploads carry the token in the query string: reading it from the body would mean
+            // buffering the whole upload before knowing whether to accept it.
+            let sent = parts
+                .uri
+                .query()
+                .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
+                .unwrap_or_default();
+            if !same_secret(&sent, &session.csrf_token) {
+                return refused();
+            }
+            body
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+                return (
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "The form is larger than 2 MiB.",
+                )
+                    .into_response();
+            };
+            let fields: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+            let sent = fields
+                .iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
+            if !same_secret(sent, &session.csrf_token) {
+                return refused();
+            }
+            Body::from(bytes)
+        } else {
+            return WebError::BadRequest(
+                "Forms must be sent as application/x-www-form-urlencoded or multipart/form-data."
+                    .to_owned(),
+            )
             .into_response();
         }
-        Body::from(bytes)
     } else {
         body
     };

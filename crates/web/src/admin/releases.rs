@@ -440,14 +440,16 @@ async fn edit(
 
 /// What the editor page shows besides the translation.
 #[derive(Default)]
-struct Editor {
-    done: Option<String>,
-    errors: Option<Invalid>,
-    action_error: Option<String>,
-    preview_html: Option<String>,
+pub(super) struct Editor {
+    pub done: Option<String>,
+    pub errors: Option<Invalid>,
+    pub action_error: Option<String>,
+    pub preview_html: Option<String>,
+    /// Why a banner or attachment change was refused.
+    pub media_errors: Option<Invalid>,
 }
 
-async fn render_editor(
+pub(super) async fn render_editor(
     state: &AppState,
     signed: &Signed,
     detail: &TranslationDetail,
@@ -505,11 +507,32 @@ async fn render_editor(
         .await
         .map(|u| u.username)
         .unwrap_or_default();
+    let shown = store.revision_media(detail.head.id).await?;
+    let media = context! {
+        banner => shown.banner.as_ref().map(|b| {
+            let smallest = |crop| b.variants(crop, pressroom_core::media::VariantFormat::Jpeg).first().map(|v| format!("/media/{}", v.file.key));
+            context! {
+                desktop => smallest(pressroom_core::media::CropKind::Desktop),
+                mobile => smallest(pressroom_core::media::CropKind::Mobile),
+                alt => b.spec.alt.get(&t.lang).cloned().unwrap_or_default(),
+            }
+        }),
+        attachments => shown.attachments.iter().map(|a| context! {
+            id => a.id,
+            name => a.spec.file_name,
+            format => format!("{:?}", a.spec.format).to_uppercase(),
+            kib => a.spec.file.size.div_ceil(1024),
+            url => format!("/media/{}", a.spec.file.key),
+        }).collect::<Vec<_>>(),
+        errors => errors_map(editor.media_errors.as_ref()),
+        storage => state.media().is_some(),
+    };
     page(
         state,
         "admin/editor.html",
         Some(signed),
         context! {
+            media,
             id => t.id,
             release_id => detail.release.id,
             lang => t.lang,

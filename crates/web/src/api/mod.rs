@@ -29,6 +29,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
     paths(
         read::list_releases, read::get_release, read::list_topics, read::get_page,
         write::create_release, write::add_translation, write::get_translation, write::save_translation, write::act,
+        write::upload_banner, write::upload_attachment,
     ),
     components(schemas(
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,

@@ -30,6 +30,15 @@ pub(super) fn routes() -> Router<AppState> {
             get(get_translation).put(save_translation),
         )
         .route("/api/v1/translations/{id}/actions", post(act))
+        .merge(
+            Router::new()
+                .route("/api/v1/translations/{id}/banner", post(upload_banner))
+                .route(
+                    "/api/v1/translations/{id}/attachments",
+                    post(upload_attachment),
+                )
+                .layer(axum::extract::DefaultBodyLimit::max(40 << 20)),
+        )
 }
 
 /// The caller of a write endpoint: a valid, unrevoked token.
@@ -435,6 +444,124 @@ pub(crate) async fn act(
             Timestamp::now(),
         )
         .await?;
+    Ok(Json(TranslationOut::from(
+        state.store().translation_detail(id).await?,
+    ))
+    .into_response())
+}
+
+/// Reads an upload form, turning its problems into problem details.
+async fn read_upload(multipart: axum::extract::Multipart) -> Result<crate::media::Upload, Problem> {
+    crate::media::read_upload(multipart)
+        .await
+        .map_err(|e| Problem::bad_request(e.to_string()))
+}
+
+fn upload_problem(e: crate::UploadFailure) -> Problem {
+    match e {
+        crate::UploadFailure::Invalid(invalid) => Problem::invalid(&invalid),
+        crate::UploadFailure::Store(e) => e.into(),
+        other => {
+            tracing::error!(error = %other, "media upload failed");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the upload could not be stored; try again shortly",
+            )
+        }
+    }
+}
+
+fn upload_version(upload: &crate::media::Upload) -> Result<i64, Problem> {
+    upload
+        .text
+        .get("version")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            Problem::invalid(&Invalid::field(
+                "version",
+                "send the translation's version this change starts from",
+            ))
+        })
+}
+
+/// Sets the banner (multipart: `image` with `focal_x`/`focal_y` percentages, or
+/// `desktop_image` and `mobile_image`; `alt` in the translation's language; `version`).
+#[utoipa::path(post, path = "/api/v1/translations/{id}/banner", security(("token" = [])), params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "image, focal_x, focal_y, alt, version — or desktop_image and mobile_image"),
+    responses(
+        (status = 200, description = "Saved as a new revision", body = TranslationOut),
+        (status = 413, description = "Larger than 40 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an acceptable image, or a field is wrong", body = Problem, content_type = "application/problem+json"),
+))]
+pub(crate) async fn upload_banner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, Problem> {
+    caller.require(Capability::Write)?;
+    let id = id_param(&id)?;
+    let upload = read_upload(multipart).await?;
+    let version = upload_version(&upload)?;
+    let translation = state.store().translation(id).await?;
+    let banner_upload = crate::media::banner_upload(&upload).map_err(|i| Problem::invalid(&i))?;
+    let mut alt = std::collections::BTreeMap::new();
+    if let Some(text) = upload
+        .text
+        .get("alt")
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+    {
+        alt.insert(translation.lang.clone(), text.to_owned());
+    }
+    let by = By::User(&caller.0.user);
+    let banner = state
+        .upload_banner(banner_upload, Some(translation.release_id), alt, by)
+        .await
+        .map_err(upload_problem)?;
+    let mut media = crate::media::current_media(&state, id).await?;
+    media.banner = Some(banner.id);
+    crate::media::save_with_media(&state, by, id, version, &media).await?;
+    Ok(Json(TranslationOut::from(
+        state.store().translation_detail(id).await?,
+    ))
+    .into_response())
+}
+
+/// Adds an attachment (multipart: `file`, `version`).
+#[utoipa::path(post, path = "/api/v1/translations/{id}/attachments", security(("token" = [])), params(("id" = i64, Path)),
+    request_body(content_type = "multipart/form-data", description = "file, version"),
+    responses(
+        (status = 200, description = "Saved as a new revision", body = TranslationOut),
+        (status = 422, description = "Not an acceptable document", body = Problem, content_type = "application/problem+json"),
+))]
+pub(crate) async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, Problem> {
+    caller.require(Capability::Write)?;
+    let id = id_param(&id)?;
+    let upload = read_upload(multipart).await?;
+    let version = upload_version(&upload)?;
+    let translation = state.store().translation(id).await?;
+    let Some((name, bytes)) = upload.files.get("file").cloned() else {
+        return Err(Problem::invalid(&Invalid::field(
+            "file",
+            "send the document as the form field `file`",
+        )));
+    };
+    let by = By::User(&caller.0.user);
+    let attachment = state
+        .upload_attachment(bytes, &name, Some(translation.release_id), by)
+        .await
+        .map_err(upload_problem)?;
+    let mut media = crate::media::current_media(&state, id).await?;
+    media.attachments.push(attachment.id);
+    crate::media::save_with_media(&state, by, id, version, &media).await?;
     Ok(Json(TranslationOut::from(
         state.store().translation_detail(id).await?,
     ))

@@ -14,6 +14,8 @@ use pressroom_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 
 pub struct Site {
+    /// Where uploaded media go, removed with the site.
+    pub media: tempfile::TempDir,
     pub db: TestDb,
     pub people: People,
     pub app: axum::Router,
@@ -30,8 +32,13 @@ pub async fn site_with(db: TestDb, theme_dir: Option<std::path::PathBuf>) -> Sit
         theme_dir,
         cache_bytes: 8 << 20,
     };
-    let state = AppState::new(db.store.clone(), config).unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let storage = pressroom_media::storage::open("", media.path()).unwrap();
+    let state = AppState::new(db.store.clone(), config)
+        .unwrap()
+        .with_media(storage);
     Site {
+        media,
         app: router(state),
         db,
         people,

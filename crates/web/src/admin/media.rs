@@ -1,0 +1,228 @@
+//! Banners and attachments in the editor. Each change saves a new revision with the same text
+//! and the new media, so media follow the same history and workflow as words.
+//!
+//! Uploads are multipart forms; the guard checks their CSRF token from the query string
+//! (it cannot read a multipart body without buffering the upload).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Extension, Form, Router};
+use pressroom_core::Invalid;
+use pressroom_core::release::{RevisionInput, TranslationId};
+use pressroom_store::{By, StoreError};
+
+use super::Signed;
+use super::releases::{Editor, Fields, render_editor};
+use crate::{AppState, UploadFailure, WebError};
+
+/// The largest upload form: two camera photos.
+const MAX_UPLOAD_BYTES: usize = 40 << 20;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/translations/{id}/banner", post(upload_banner))
+        .route(
+            "/admin/translations/{id}/attachments",
+            post(upload_attachment),
+        )
+        .route("/admin/translations/{id}/media", post(change_media))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+}
+
+/// Re-shows the editor with what went wrong, keeping the text as saved.
+async fn refused(
+    state: &AppState,
+    signed: &Signed,
+    id: TranslationId,
+    invalid: Invalid,
+) -> Result<Response, WebError> {
+    let detail = state.store().translation_detail(id).await?;
+    let input = RevisionInput {
+        title: detail.head.title.clone(),
+        lead: detail.head.lead.clone(),
+        body: detail.head.body.clone(),
+        spokesperson_id: detail.head.spokesperson_id,
+        topic_ids: detail.head.topic_ids.clone(),
+        slug: Some(detail.translation.slug.clone()),
+    };
+    let editor = Editor {
+        media_errors: Some(invalid),
+        ..Editor::default()
+    };
+    let mut response = render_editor(
+        state,
+        signed,
+        &detail,
+        &input,
+        detail.translation.version,
+        editor,
+    )
+    .await?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+fn version(text: Option<&String>) -> Result<i64, WebError> {
+    text.and_then(|v| v.parse().ok()).ok_or_else(|| {
+        WebError::BadRequest("The form lacks its version; reload the editor.".to_owned())
+    })
+}
+
+fn failure(e: UploadFailure) -> Result<Invalid, WebError> {
+    match e {
+        UploadFailure::Invalid(invalid) => Ok(invalid),
+        UploadFailure::Store(StoreError::Invalid(invalid)) => Ok(invalid),
+        UploadFailure::NoStorage => Err(WebError::Theme(
+            "media storage is not configured on this server".to_owned(),
+        )),
+        UploadFailure::Storage(e) => Err(WebError::Theme(format!("media storage failed: {e}"))),
+        UploadFailure::Store(e) => Err(e.into()),
+    }
+}
+
+async fn upload_banner(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Path(id): Path<TranslationId>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let upload = crate::media::read_upload(multipart).await?;
+    let version = version(upload.text.get("version"))?;
+    let translation = state.store().translation(id).await?;
+    let alt_text = upload
+        .text
+        .get("alt")
+        .map(|a| a.trim().to_owned())
+        .unwrap_or_default();
+    let mut alt = BTreeMap::new();
+    if !alt_text.is_empty() {
+        alt.insert(translation.lang.clone(), alt_text);
+    }
+    let banner_upload = match crate::media::banner_upload(&upload) {
+        Ok(b) => b,
+        Err(invalid) => return refused(&state, &signed, id, invalid).await,
+    };
+    let banner = match state
+        .upload_banner(
+            banner_upload,
+            Some(translation.release_id),
+            alt,
+            By::User(&signed.user),
+        )
+        .await
+    {
+        Ok(banner) => banner,
+        Err(e) => return refused(&state, &signed, id, failure(e)?).await,
+    };
+    let mut media = crate::media::current_media(&state, id).await?;
+    media.banner = Some(banner.id);
+    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/admin/translations/{id}?done=banner")).into_response())
+        }
+        Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn upload_attachment(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Path(id): Path<TranslationId>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let upload = crate::media::read_upload(multipart).await?;
+    let version = version(upload.text.get("version"))?;
+    let translation = state.store().translation(id).await?;
+    let Some((name, bytes)) = upload.files.get("file").cloned() else {
+        return refused(
+            &state,
+            &signed,
+            id,
+            Invalid::field("file", "choose a document to attach"),
+        )
+        .await;
+    };
+    let attachment = match state
+        .upload_attachment(
+            bytes,
+            &name,
+            Some(translation.release_id),
+            By::User(&signed.user),
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return refused(&state, &signed, id, failure(e)?).await,
+    };
+    let mut media = crate::media::current_media(&state, id).await?;
+    media.attachments.push(attachment.id);
+    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/admin/translations/{id}?done=attachment")).into_response())
+        }
+        Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Alt text in this language, removing the banner, removing an attachment.
+async fn change_media(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Path(id): Path<TranslationId>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let fields = Fields(raw);
+    let version: i64 = fields.get("version").parse().map_err(|_| {
+        WebError::BadRequest("The form lacks its version; reload the editor.".to_owned())
+    })?;
+    let translation = state.store().translation(id).await?;
+    let mut media = crate::media::current_media(&state, id).await?;
+    match fields.get("op") {
+        "alt" => {
+            let Some(banner_id) = media.banner else {
+                return refused(
+                    &state,
+                    &signed,
+                    id,
+                    Invalid::field("banner_alt", "there is no banner to describe"),
+                )
+                .await;
+            };
+            let mut alt = state.store().banner(banner_id).await?.spec.alt;
+            alt.insert(
+                translation.lang.clone(),
+                fields.get("alt").trim().to_owned(),
+            );
+            match state
+                .store()
+                .banner_with_alt(banner_id, &alt, By::User(&signed.user))
+                .await
+            {
+                Ok(banner) => media.banner = Some(banner.id),
+                Err(StoreError::Invalid(invalid)) => {
+                    return refused(&state, &signed, id, invalid).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        "remove_banner" => media.banner = None,
+        "remove_attachment" => {
+            let attachment: i64 = fields.get("attachment_id").parse().map_err(|_| {
+                WebError::BadRequest("Choose an attachment from the list.".to_owned())
+            })?;
+            media.attachments.retain(|a| *a != attachment);
+        }
+        _ => return Err(WebError::BadRequest("Unknown operation.".to_owned())),
+    }
+    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/translations/{id}?done=media")).into_response()),
+        Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
+        Err(e) => Err(e.into()),
+    }
+}
