@@ -276,6 +276,19 @@ impl RevisionInput {
         invalid.into_result(())
     }
 
+    /// The input that would save `revision` again under `slug`: the starting point for a new
+    /// revision that changes something else (media, a correction of one word).
+    pub fn from_revision(revision: &Revision, slug: &str) -> Self {
+        Self {
+            title: revision.title.clone(),
+            lead: revision.lead.clone(),
+            body: revision.body.clone(),
+            spokesperson_id: revision.spokesperson_id,
+            topic_ids: revision.topic_ids.clone(),
+            slug: Some(slug.to_owned()),
+        }
+    }
+
     /// The slug to use in `lang`: the one given, or one made from the title.
     pub fn slug_for(&self, lang: &str) -> String {
         match self.slug.as_deref().filter(|s| !s.is_empty()) {

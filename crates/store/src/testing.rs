@@ -162,3 +162,25 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// Runs each named `async fn(TestDb)` as two tests: `sqlite::NAME` and `postgres::NAME` (the
+/// latter skips, or fails under `PRESSROOM_TEST_REQUIRE_POSTGRES`, without a test server).
+#[macro_export]
+macro_rules! backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::testing::TestDb::sqlite().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = $crate::testing::TestDb::postgres().await {
+                    super::$name(db).await;
+                }
+            })*
+        }
+    };
+}

@@ -540,26 +540,7 @@ async fn signatures_and_the_log_are_append_only(db: TestDb) {
     pool.close().await;
 }
 
-macro_rules! backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(pressroom_store::testing::TestDb::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = pressroom_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })*
-        }
-    };
-}
-
-backends!(
+pressroom_store::backends!(
     publications_corrections_and_withdrawals_are_signed_and_logged,
     a_revision_changed_in_the_database_is_caught,
     pasted_texts_and_files_get_a_verdict,

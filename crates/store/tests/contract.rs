@@ -713,26 +713,7 @@ async fn sqlx_exec(db: &TestDb, sql: &'static str) -> Result<(), sqlx::Error> {
     result
 }
 
-macro_rules! backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(pressroom_store::testing::TestDb::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = pressroom_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })*
-        }
-    };
-}
-
-backends!(
+pressroom_store::backends!(
     schema_is_migrated_once_and_newer_schemas_are_refused,
     users_sign_in_with_their_password_until_disabled,
     review_numbers_and_publishes_with_two_people,

@@ -538,26 +538,7 @@ async fn exec(db: &TestDb, sql: &str) -> Result<(), sqlx::Error> {
     result
 }
 
-macro_rules! backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(pressroom_store::testing::TestDb::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = pressroom_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })*
-        }
-    };
-}
-
-backends!(
+pressroom_store::backends!(
     banners_and_attachments_are_recorded_once_and_never_change,
     a_revision_shows_its_media_for_ever,
     publishing_needs_alt_text_in_the_translation_language,

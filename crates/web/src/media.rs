@@ -192,14 +192,7 @@ pub(crate) async fn save_with_media(
     media: &RevisionMedia,
 ) -> Result<(), StoreError> {
     let detail = state.store().translation_detail(id).await?;
-    let input = RevisionInput {
-        title: detail.head.title,
-        lead: detail.head.lead,
-        body: detail.head.body,
-        spokesperson_id: detail.head.spokesperson_id,
-        topic_ids: detail.head.topic_ids,
-        slug: Some(detail.translation.slug),
-    };
+    let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
     state
         .store()
         .save_revision_with_media(id, version, &input, media, by)

@@ -497,7 +497,7 @@ async fn banners_and_attachments_are_uploaded_through_the_api(db: TestDb) {
     assert!(html.contains("statement.pdf"), "the attachment is listed");
 }
 
-backends!(
+pressroom_store::backends!(
     the_openapi_document_describes_the_api,
     public_endpoints_read_published_releases,
     tokens_write_and_review_within_their_scopes,

@@ -350,26 +350,7 @@ async fn a_revision_changed_in_the_database_is_shown_as_modified(db: TestDb) {
     assert!(html.contains("<ins>never.</ins>"), "{html}");
 }
 
-macro_rules! backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$name(pressroom_store::testing::TestDb::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = pressroom_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })*
-        }
-    };
-}
-
-backends!(
+pressroom_store::backends!(
     every_release_offers_its_signed_form_and_the_keys_verify_it,
     the_log_is_published_with_its_signed_head_and_pages,
     the_verify_page_answers_in_every_language,

@@ -539,7 +539,7 @@ async fn permission_matrix(db: TestDb) {
     }
 }
 
-backends!(
+pressroom_store::backends!(
     the_press_service_day_through_http,
     form_errors_keep_what_was_typed,
     two_people_editing_at_once_lose_nothing,

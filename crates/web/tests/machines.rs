@@ -579,7 +579,7 @@ async fn a_theme_folder_overrides_templates_and_assets(db: TestDb) {
     );
 }
 
-backends!(
+pressroom_store::backends!(
     every_page_type_is_valid_html,
     feeds_are_well_formed_and_filtered,
     sitemap_robots_and_structured_data,

@@ -393,7 +393,7 @@ async fn a_release_page_with_media_is_valid_html(db: TestDb) {
     );
 }
 
-backends!(
+pressroom_store::backends!(
     the_banner_is_a_picture_with_a_mobile_crop_and_nothing_shifts,
     refused_uploads_store_nothing,
     media_addresses_that_name_no_file_are_404,

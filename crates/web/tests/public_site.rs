@@ -288,7 +288,7 @@ async fn pages_request_nothing_from_other_hosts(db: TestDb) {
     assert_eq!(stylesheets, 1);
 }
 
-backends!(
+pressroom_store::backends!(
     release_page_shows_number_date_body_and_translations,
     a_wrong_slug_redirects_to_the_canonical_address,
     listings_archives_and_pages_render,

@@ -41,14 +41,7 @@ async fn refused(
     invalid: Invalid,
 ) -> Result<Response, WebError> {
     let detail = state.store().translation_detail(id).await?;
-    let input = RevisionInput {
-        title: detail.head.title.clone(),
-        lead: detail.head.lead.clone(),
-        body: detail.head.body.clone(),
-        spokesperson_id: detail.head.spokesperson_id,
-        topic_ids: detail.head.topic_ids.clone(),
-        slug: Some(detail.translation.slug.clone()),
-    };
+    let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
     let editor = Editor {
         media_errors: Some(invalid),
         ..Editor::default()

@@ -416,14 +416,7 @@ async fn edit(
     Query(q): Query<EditQuery>,
 ) -> Result<Response, WebError> {
     let detail = state.store().translation_detail(id).await?;
-    let input = RevisionInput {
-        title: detail.head.title.clone(),
-        lead: detail.head.lead.clone(),
-        body: detail.head.body.clone(),
-        spokesperson_id: detail.head.spokesperson_id,
-        topic_ids: detail.head.topic_ids.clone(),
-        slug: Some(detail.translation.slug.clone()),
-    };
+    let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
     render_editor(
         &state,
         &signed,
@@ -798,14 +791,7 @@ async fn action(
         Err(StoreError::Workflow(e)) => e.to_string(),
         Err(e) => return Err(e.into()),
     };
-    let input = RevisionInput {
-        title: detail.head.title.clone(),
-        lead: detail.head.lead.clone(),
-        body: detail.head.body.clone(),
-        spokesperson_id: detail.head.spokesperson_id,
-        topic_ids: detail.head.topic_ids.clone(),
-        slug: Some(detail.translation.slug.clone()),
-    };
+    let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
     let mut response = render_editor(
         &state,
         &signed,

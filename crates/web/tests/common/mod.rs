@@ -136,23 +136,3 @@ pub async fn body_text(response: Response) -> String {
 pub fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
-
-/// Runs each named test on SQLite and, when configured, PostgreSQL.
-macro_rules! backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(pressroom_store::testing::TestDb::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(db) = pressroom_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })*
-        }
-    };
-}
