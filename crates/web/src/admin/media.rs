@@ -16,7 +16,8 @@ use pressroom_core::release::{RevisionInput, TranslationId};
 use pressroom_store::{By, StoreError};
 
 use super::Signed;
-use super::releases::{Editor, Fields, render_editor};
+use super::forms::Fields;
+use super::releases::{Editor, render_editor};
 use crate::{AppState, UploadFailure, WebError};
 
 /// The largest upload form: two camera photos.

@@ -6,10 +6,13 @@
 //! actions are further checked by `pressroom_core::workflow::check` inside the store.
 
 mod auth;
+mod forms;
+mod lists;
 mod media;
 mod people;
 mod releases;
 mod site;
+mod translate;
 
 use axum::Router;
 use axum::body::Body;

@@ -13,7 +13,7 @@ use pressroom_core::user::Role;
 use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
-use super::releases::{Fields, errors_map};
+use super::forms::{Fields, errors_map};
 use super::{Signed, page};
 use crate::{AppState, WebError};
 

@@ -12,7 +12,7 @@ use pressroom_core::numbering::NumberSeries;
 use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
-use super::releases::{Fields, errors_map};
+use super::forms::{Fields, errors_map};
 use super::{Signed, page};
 use crate::{AppState, WebError};
 
