@@ -272,6 +272,13 @@ test("a banner: upload with a focal point, describe it, publish; phones load the
   await desktop.goto(url);
   await desktop.locator("picture img").evaluate((el) => el.decode());
   assert.match(await desktop.locator("picture img").evaluate((el) => el.currentSrc), /\/desktop-\d+\.(webp|jpg)$/);
+  // The newest release is featured on the home page with its banner.
+  await phone.goto(`${demo.base}/en/`);
+  const featured = phone.locator(".featured-section picture img");
+  await featured.evaluate((el) => el.decode());
+  assert.match(await featured.evaluate((el) => el.currentSrc), /\/mobile-\d+\.(webp|jpg)$/, "the home page features the banner");
+  await shoot(phone, "home-featured-banner-phone");
+  await phone.goto(url);
   for (const [name, page] of [["release-banner-phone", phone], ["release-banner-desktop", desktop]]) {
     assert.deepEqual(await axe(page), [], `${name} has no axe violations`);
     await shoot(page, name);

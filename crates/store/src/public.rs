@@ -44,6 +44,8 @@ pub struct PublicSummary {
     pub lead: String,
     /// Live body (Markdown), for feeds.
     pub body: String,
+    /// The live revision (for its banner).
+    pub live_revision_id: i64,
     /// When the live revision was published (the release date for a first publication, later
     /// for a correction).
     pub last_published_at: Timestamp,
@@ -141,7 +143,7 @@ impl Store {
     pub async fn list_public(&self, filter: &ReleaseFilter) -> Result<Vec<PublicSummary>> {
         let (from, to) = bounds(filter);
         let rows = sqlx::query(sql(format!(
-            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, v.title, v.lead, v.body, {LAST_PUBLISHED} \
+            "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, t.live_revision_id, v.title, v.lead, v.body, {LAST_PUBLISHED} \
              FROM translations t JOIN releases r ON r.id = t.release_id JOIN revisions v ON v.id = t.live_revision_id \
              WHERE {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
         )))
@@ -163,6 +165,7 @@ impl Store {
                     title: r.try_get("title")?,
                     lead: r.try_get("lead")?,
                     body: r.try_get("body")?,
+                    live_revision_id: r.try_get("live_revision_id")?,
                     last_published_at: instant(r.try_get("last_published_at")?)?,
                     withdrawn: r.try_get::<String, _>("state")? == "withdrawn",
                 })

@@ -45,10 +45,22 @@ async fn home(
     let latest = state.store().list_public(&filter).await?;
     let ctx = loaded.ctx(&state, &lang);
     let mut cards: Vec<_> = latest.iter().map(|s| ctx.card(s)).collect();
-    let featured = cards
-        .iter()
-        .position(|c| !c.withdrawn)
-        .map(|i| cards.remove(i));
+    let featured_index = cards.iter().position(|c| !c.withdrawn);
+    // The featured release shows its banner, when it has one.
+    let featured_banner = match featured_index.and_then(|i| latest.get(i)) {
+        Some(summary) => {
+            let shown = state
+                .store()
+                .revision_media(summary.live_revision_id)
+                .await?;
+            crate::media::release_media(&ctx, &shown, &state.config().base_url)
+                .get_attr("banner")
+                .ok()
+                .filter(|b| !b.is_none() && !b.is_undefined())
+        }
+        None => None,
+    };
+    let featured = featured_index.map(|i| cards.remove(i));
     cards.truncate(10);
     let path = format!("/{lang}/");
     let chrome = chrome(
@@ -62,7 +74,7 @@ async fn home(
     render(
         &state,
         "home.html",
-        context! { lang, chrome, featured, cards },
+        context! { lang, chrome, featured, featured_banner, cards },
         tags(&lang),
     )
 }
