@@ -493,6 +493,7 @@ async fn permission_matrix(db: TestDb) {
         (Method::POST, "/admin/tokens".into(), 3),
         (Method::GET, "/admin/settings".into(), 3),
         (Method::POST, "/admin/settings".into(), 3),
+        (Method::POST, "/admin/settings/kinds".into(), 3),
         (Method::GET, "/admin/pages".into(), 3),
         (Method::GET, "/admin/pages/privacy/en".into(), 3),
         (Method::POST, "/admin/pages/privacy/en".into(), 3),
@@ -539,6 +540,62 @@ async fn permission_matrix(db: TestDb) {
     }
 }
 
+async fn admins_add_and_rename_kinds(db: TestDb) {
+    let site = site(db).await;
+    let mut admin = signed_in(&site, "admin").await;
+    admin.get("/admin/settings").await;
+    let (status, _, body) = admin
+        .post(
+            "/admin/settings/kinds",
+            &[("key", "Bad Key"), ("names.en", "Bad")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("lowercase letters and hyphens"), "{body}");
+    let (status, location, _) = admin
+        .post(
+            "/admin/settings/kinds",
+            &[
+                ("key", "briefing"),
+                ("names.en", "Briefing"),
+                ("names.ru", "Брифинг"),
+                ("series", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/settings?done=kind#kinds")
+    );
+    let (status, _, _) = admin
+        .post(
+            "/admin/settings/kinds",
+            &[
+                ("key", "statement"),
+                ("names.en", "Official statement"),
+                ("series", "main"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let kinds = site.db.store.list_kinds().await.unwrap();
+    let briefing = kinds.iter().find(|k| k.key == "briefing").unwrap();
+    assert_eq!(
+        (briefing.series.as_deref(), briefing.names["ru"].as_str()),
+        (None, "Брифинг")
+    );
+    assert_eq!(
+        kinds.iter().find(|k| k.key == "statement").unwrap().names["en"],
+        "Official statement"
+    );
+    let mut author = signed_in(&site, "author").await;
+    let (_, form) = author.get("/admin/releases/new").await;
+    assert!(
+        form.contains("value=\"briefing\""),
+        "authors can choose the new kind"
+    );
+}
+
 pressroom_store::backends!(
     the_press_service_day_through_http,
     form_errors_keep_what_was_typed,
@@ -547,4 +604,5 @@ pressroom_store::backends!(
     repeated_failures_lock_the_account_with_growing_waits,
     signing_out_ends_the_session,
     permission_matrix,
+    admins_add_and_rename_kinds,
 );

@@ -23,6 +23,7 @@ pub(super) fn review_routes() -> Router<AppState> {
 pub(super) fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/admin/settings", get(settings).post(save_settings))
+        .route("/admin/settings/kinds", axum::routing::post(save_kind))
         .route("/admin/pages", get(pages))
         .route("/admin/pages/{slug}/{lang}", get(edit_page).post(save_page))
 }
@@ -67,6 +68,16 @@ async fn settings(
     Extension(signed): Extension<Signed>,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
+    saved_settings_page(&state, &signed, done.done, None).await
+}
+
+/// The settings page showing what is saved.
+async fn saved_settings_page(
+    state: &AppState,
+    signed: &Signed,
+    done: Option<String>,
+    kind_errors: Option<&Invalid>,
+) -> Result<Response, WebError> {
     let s = state.store().site_settings().await?;
     let series = state.store().list_series().await?;
     let main = series
@@ -96,17 +107,22 @@ async fn settings(
         );
     }
     render_settings(
-        &state,
-        &signed,
+        state,
+        signed,
         &values,
         s.two_person_rule,
         s.require_totp,
-        done.done,
+        done,
         None,
+        kind_errors,
     )
     .await
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page shows two forms, each with its own errors"
+)]
 async fn render_settings(
     state: &AppState,
     signed: &Signed,
@@ -115,6 +131,7 @@ async fn render_settings(
     require_totp: bool,
     done: Option<String>,
     errors: Option<&Invalid>,
+    kind_errors: Option<&Invalid>,
 ) -> Result<Response, WebError> {
     let languages: Vec<String> = values
         .get("languages")
@@ -126,11 +143,18 @@ async fn render_settings(
         })
         .unwrap_or_default();
     let kinds = state.store().list_kinds().await?;
+    let series: Vec<String> = state
+        .store()
+        .list_series()
+        .await?
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
     page(
         state,
         "admin/settings.html",
         Some(signed),
-        context! { values, languages, two_person_rule, require_totp, done, errors => errors_map(errors), kinds },
+        context! { values, languages, two_person_rule, require_totp, done, errors => errors_map(errors), kinds, series, kind_errors => errors_map(kind_errors) },
     )
 }
 
@@ -193,6 +217,7 @@ async fn save_settings(
             settings.require_totp,
             None,
             Some(&invalid),
+            None,
         )
         .await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -202,6 +227,49 @@ async fn save_settings(
     state.store().save_site_settings(&settings, by).await?;
     state.store().save_series(&main, by).await?;
     Ok(Redirect::to("/admin/settings?done=saved").into_response())
+}
+
+/// Creates or changes a kind: its names, its number series (or none), question/answer blocks.
+async fn save_kind(
+    State(state): State<AppState>,
+    Extension(signed): Extension<Signed>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let fields = Fields(raw);
+    let key = fields.get("key").trim().to_owned();
+    let kinds = state.store().list_kinds().await?;
+    let position = kinds
+        .iter()
+        .position(|k| k.key == key)
+        .unwrap_or(kinds.len()) as i64;
+    let names: pressroom_core::language::Localized = fields
+        .0
+        .iter()
+        .filter_map(|(name, value)| {
+            name.strip_prefix("names.")
+                .map(|lang| (lang.to_owned(), value.trim().to_owned()))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let kind = pressroom_core::release::Kind {
+        key,
+        names,
+        series: Some(fields.get("series").trim().to_owned()).filter(|s| !s.is_empty()),
+        question_answer: fields.get("question_answer") == "on",
+    };
+    match state
+        .store()
+        .save_kind(&kind, position, By::User(&signed.user))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/settings?done=kind#kinds").into_response()),
+        Err(StoreError::Invalid(invalid)) => {
+            let mut response = saved_settings_page(&state, &signed, None, Some(&invalid)).await?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn pages(
