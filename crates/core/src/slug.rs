@@ -1,4 +1,4 @@
-//! Readable URL slugs made from titles in any of the site's languages.
+//! Readable URL slugs made from titles in any of the site's languages, and percent-encoding.
 //!
 //! Azerbaijani and Russian titles are transliterated to ASCII so that a shared link reads
 //! well everywhere (`/az/releases/2021/367-xarici-isler-naziri`); letters of other scripts are
@@ -39,6 +39,20 @@ pub fn slugify(lang: &str, title: &str) -> String {
     } else {
         slug
     }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: for query values, share
+/// links and `otpauth://` labels.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Whether `s` is a slug as [`slugify`] makes them (what a person may type in the editor).

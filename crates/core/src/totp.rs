@@ -79,17 +79,7 @@ pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
 
 /// The `otpauth://` URI authenticator apps read (label: site and username).
 pub fn provisioning_uri(secret_base32: &str, issuer: &str, username: &str) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
+    let enc = crate::slug::percent_encode;
     format!(
         "otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&digits=6&period=30",
         enc(issuer),

@@ -21,7 +21,7 @@ impl MediaKey {
     /// The key for `bytes` named `name.ext`, and the full SHA-256 of the bytes in hex.
     /// `name` must already be `[a-z0-9-]` (see `pressroom_core::media::url_file_stem`).
     pub fn for_content(bytes: &[u8], name: &str, ext: &str) -> (Self, String) {
-        let digest = hex(&Sha256::digest(bytes));
+        let digest = pressroom_core::signing::to_hex(&Sha256::digest(bytes));
         let key = format!("{}/{name}.{ext}", &digest[..HASH_HEX]);
         debug_assert!(Self::parse(&key).is_some(), "bad key {key}");
         (Self(key), digest)
@@ -81,15 +81,6 @@ fn content_type_for(ext: &str) -> Option<&'static str> {
         .map(VariantFormat::mime)
         .or_else(|| AttachmentFormat::from_extension(ext).map(AttachmentFormat::mime))
         .filter(|_| ext.bytes().all(|b| b.is_ascii_lowercase()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 #[cfg(test)]

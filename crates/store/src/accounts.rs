@@ -7,6 +7,7 @@
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::Invalid;
+use pressroom_core::signing::to_hex;
 use pressroom_core::user::{Capability, User, UserId};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -32,15 +33,11 @@ const LONGEST_LOCK: SignedDuration = SignedDuration::from_mins(15);
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    to_hex(&bytes)
 }
 
 fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    to_hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A signed-in browser.

@@ -169,20 +169,6 @@ pub(crate) fn release_path(
     )
 }
 
-/// Percent-encodes everything but unreserved characters (RFC 3986), for query values and
-/// share links.
-pub(crate) fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Escapes text for XML (feeds, sitemap).
 pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -207,7 +193,10 @@ mod tests {
 
     #[test]
     fn escaping_is_safe_for_urls_and_xml() {
-        assert_eq!(urlencode("a b/ç"), "a%20b%2F%C3%A7");
+        assert_eq!(
+            pressroom_core::slug::percent_encode("a b/ç"),
+            "a%20b%2F%C3%A7"
+        );
         assert_eq!(
             xml_escape("<a href=\"x\">&'\u{1}</a>"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;"

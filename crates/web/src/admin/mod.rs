@@ -79,7 +79,7 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
 fn login_redirect(path: &str) -> Response {
     Redirect::to(&format!(
         "/admin/login?next={}",
-        crate::view::urlencode(path)
+        pressroom_core::slug::percent_encode(path)
     ))
     .into_response()
 }

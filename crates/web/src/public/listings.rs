@@ -6,11 +6,11 @@ use axum::response::{Redirect, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use minijinja::context;
+use pressroom_core::slug::percent_encode;
 use pressroom_store::ReleaseFilter;
 use serde::Deserialize;
 
 use super::{Loaded, all_languages, chrome, render};
-use crate::view::urlencode;
 use crate::{AppState, WebError};
 
 /// Releases per listing page.
@@ -29,7 +29,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn listing_redirect(Path(lang): Path<String>) -> Redirect {
-    Redirect::permanent(&format!("/{}/releases/", urlencode(&lang)))
+    Redirect::permanent(&format!("/{}/releases/", percent_encode(&lang)))
 }
 
 async fn home(
@@ -268,10 +268,10 @@ async fn list_releases(
     let page_url = |n: i64| {
         let mut params = Vec::new();
         if let Some(k) = &kind {
-            params.push(format!("kind={}", urlencode(k)));
+            params.push(format!("kind={}", percent_encode(k)));
         }
         if let (Some(t), None) = (&topic_filter, &topic_page) {
-            params.push(format!("topic={}", urlencode(t)));
+            params.push(format!("topic={}", percent_encode(t)));
         }
         if n > 1 {
             params.push(format!("page={n}"));
@@ -358,8 +358,8 @@ async fn list_releases(
         None => Vec::new(),
     };
     let feed_query = match (&kind, &topic_slug) {
-        (Some(k), _) => format!("?kind={}", urlencode(k)),
-        (None, Some(t)) => format!("?topic={}", urlencode(t)),
+        (Some(k), _) => format!("?kind={}", percent_encode(k)),
+        (None, Some(t)) => format!("?topic={}", percent_encode(t)),
         _ => String::new(),
     };
     let path = page_url(page);

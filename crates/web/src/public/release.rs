@@ -7,11 +7,12 @@ use axum::routing::get;
 use minijinja::context;
 use pressroom_core::language::pick;
 use pressroom_core::release::parse_release_segment;
+use pressroom_core::slug::percent_encode;
 use pressroom_store::PublicRelease;
 use serde::Deserialize;
 
 use super::{Loaded, chrome, render};
-use crate::view::{Ctx, release_path, urlencode};
+use crate::view::{Ctx, release_path};
 use crate::{AppState, WebError};
 
 pub(super) fn router() -> Router<AppState> {
@@ -198,8 +199,8 @@ fn release_view(
 
 /// Plain links to the usual networks: no third-party script, nothing loads until clicked.
 fn share_links(ctx: &Ctx<'_>, url: &str, title: &str) -> Vec<minijinja::Value> {
-    let u = urlencode(url);
-    let t = urlencode(title);
+    let u = percent_encode(url);
+    let t = percent_encode(title);
     [
         ("X", format!("https://x.com/intent/post?url={u}&text={t}")),
         (
