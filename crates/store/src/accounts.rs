@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::audit::{NewAuditEntry, append};
-use crate::rows::{from_json, instant, micros, opt_instant, to_json};
+use crate::rows::{from_json, instant, micros, opt_instant, sql, to_json};
 use crate::users::By;
 use crate::{Result, Store, StoreError};
 
@@ -457,38 +457,36 @@ impl Store {
 
     /// Every token, newest first.
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query("SELECT id, name, user_id, scopes, created_at, revoked_at FROM api_tokens ORDER BY id DESC")
+        let rows = sqlx::query(sql(format!("{TOKEN_SELECT} ORDER BY t.id DESC")))
             .fetch_all(&self.pool)
             .await?;
-        let mut tokens = Vec::with_capacity(rows.len());
-        for r in &rows {
-            tokens.push(ApiToken {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                user: self.user(r.try_get("user_id")?).await?,
-                scopes: from_json(&r.try_get::<String, _>("scopes")?, "token scopes")?,
-                created_at: instant(r.try_get("created_at")?)?,
-                revoked_at: opt_instant(r.try_get("revoked_at")?)?,
-            });
-        }
-        Ok(tokens)
+        rows.iter().map(token_from_row).collect()
     }
 
-    /// The active token with this secret, if any (its user must be enabled).
+    /// The active token with this secret, if any (its user must be enabled). Runs on every
+    /// API write, so it is one query.
     pub async fn api_token(&self, secret: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query(
-            "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
-        )
+        let row = sqlx::query(sql(format!(
+            "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+        )))
         .bind(hash_token(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id")?;
-        Ok(self
-            .list_api_tokens()
-            .await?
-            .into_iter()
-            .find(|t| t.id == id))
+        row.as_ref().map(token_from_row).transpose()
     }
+}
+
+/// A token with its user, in one query.
+const TOKEN_SELECT: &str = "SELECT t.id AS token_id, t.name, t.scopes, t.created_at AS token_created_at, t.revoked_at, \
+     u.id, u.username, u.display_name, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+fn token_from_row(r: &sqlx::any::AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get("token_id")?,
+        name: r.try_get("name")?,
+        user: crate::users::user_from_row(r)?,
+        scopes: from_json(&r.try_get::<String, _>("scopes")?, "token scopes")?,
+        created_at: instant(r.try_get("token_created_at")?)?,
+        revoked_at: opt_instant(r.try_get("revoked_at")?)?,
+    })
 }

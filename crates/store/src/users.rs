@@ -59,7 +59,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 const USER_COLUMNS: &str = "id, username, display_name, role, disabled";
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
