@@ -6,6 +6,7 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jiff::Timestamp;
+use pressroom_core::Invalid;
 use pressroom_core::user::{Role, User, UserId, validate_new_user, validate_password};
 use serde_json::json;
 use sqlx::Row;
@@ -230,6 +231,18 @@ impl Store {
 
     /// Changes a role.
     pub async fn set_role(&self, username: &str, role: Role, by: By<'_>) -> Result<()> {
+        // An admin demoting themselves could leave the site with no one to manage it.
+        if let By::User(me) = by
+            && me.username == username
+            && me.role == Role::Admin
+            && role != Role::Admin
+        {
+            return Err(Invalid::field(
+                "role",
+                "you cannot take away your own admin role; ask another admin",
+            )
+            .into());
+        }
         let details = json!({ "role": role.as_str() });
         self.update_user(
             username,
@@ -244,6 +257,12 @@ impl Store {
 
     /// Disables (or re-enables) an account; its work and audit entries stay.
     pub async fn set_disabled(&self, username: &str, disabled: bool, by: By<'_>) -> Result<()> {
+        if let By::User(me) = by
+            && me.username == username
+            && disabled
+        {
+            return Err(Invalid::field("username", "you cannot disable your own account").into());
+        }
         let action = if disabled {
             "user.disable"
         } else {

@@ -244,12 +244,6 @@ async fn user_action(
             }
         }
         "role" => match role() {
-            Ok(role) if username == signed.user.username && role != Role::Admin => {
-                Err(StoreError::Invalid(Invalid::field(
-                    "role",
-                    "you cannot take away your own admin role; ask another admin",
-                )))
-            }
             Ok(role) => state
                 .store()
                 .set_role(&username, role, by)
@@ -257,10 +251,6 @@ async fn user_action(
                 .map(|()| None),
             Err(e) => Err(e),
         },
-        "disable" if username == signed.user.username => Err(StoreError::Invalid(Invalid::field(
-            "username",
-            "you cannot disable your own account",
-        ))),
         "disable" => state
             .store()
             .set_disabled(&username, true, by)
