@@ -374,6 +374,49 @@ pub fn release_segment(key: &ReleaseKey, slug: &str) -> String {
     }
 }
 
+impl Release {
+    /// The release's official number as its series displays it in `lang` (`No:367/21`), with
+    /// the date of first publication in the site's time zone for templates that show it.
+    /// `None` until numbered, or when the series is unknown. The one number formatter: every
+    /// page, feed and editorial list goes through it.
+    pub fn display_number(
+        &self,
+        series: &[crate::numbering::NumberSeries],
+        lang: &str,
+        tz: &jiff::tz::TimeZone,
+    ) -> Option<String> {
+        let number = self.number?;
+        let series = series.iter().find(|s| Some(&s.key) == self.series.as_ref())?;
+        let date = self.first_published_at.map_or_else(
+            || jiff::civil::Date::new(number.year, 1, 1).unwrap_or_default(),
+            |at| at.to_zoned_datetime(tz.clone()).date(),
+        );
+        Some(series.display(lang, number, date))
+    }
+}
+
+/// The [`ReleaseKey`] of a release, for building its URL: its number when it has one, else its
+/// id.
+pub fn release_key(release: &Release) -> ReleaseKey {
+    match (&release.series, release.number) {
+        (Some(series), Some(Number { seq, .. })) => ReleaseKey::Numbered {
+            series: series.clone(),
+            seq,
+        },
+        _ => ReleaseKey::Unnumbered { id: release.id },
+    }
+}
+
+/// The year in a release's URL: its number's year, else the numbering year (in the site's
+/// time zone) of its first publication. `None` for a release never published.
+pub fn release_year(release: &Release, tz: &jiff::tz::TimeZone) -> Option<i16> {
+    release.number.map(|n| n.year).or_else(|| {
+        release
+            .first_published_at
+            .map(|at| crate::numbering::numbering_year(at, tz))
+    })
+}
+
 /// Reads a segment made by [`release_segment`]; the slug may be missing or wrong (the caller
 /// redirects to the canonical one). `None` when the segment cannot be a release.
 pub fn parse_release_segment(segment: &str) -> Option<(ReleaseKey, &str)> {

@@ -246,6 +246,84 @@ impl fmt::Display for ActionKind {
     }
 }
 
+impl FromStr for ActionKind {
+    type Err = Invalid;
+
+    /// Reads an action's name as forms and the API send it; the error names the `action` field
+    /// and lists what a person may ask for.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ActionKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| {
+                Invalid::field(
+                    "action",
+                    format!(
+                        "`{s}` is not an action: use submit, reject, approve_publish, \
+                         approve_schedule, unschedule, force_publish, withdraw or delete"
+                    ),
+                )
+            })
+    }
+}
+
+/// What an action may carry, as a form or an API request sends it. Every surface fills this in
+/// and turns it into an [`Action`] with [`ActionFields::into_action`], so they cannot disagree
+/// on which field belongs to which action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFields {
+    /// For reject: the comment for the author.
+    pub comment: String,
+    /// For force publish: why review was skipped.
+    pub reason: String,
+    /// For withdraw: the public explanation.
+    pub explanation: String,
+    /// For approve and schedule: when. The surface parses its own time format and leaves this
+    /// empty when none was given.
+    pub publish_at: Option<Timestamp>,
+    /// For publishing over a live revision.
+    pub correction: Option<Correction>,
+}
+
+impl ActionFields {
+    /// The action `kind` a person asked for, with the fields it uses; the others are ignored.
+    /// Editing is saving a revision and publishing on schedule is the scheduler's, so neither
+    /// can be asked for this way. Whether the values are acceptable (non-empty comment, future
+    /// time …) is [`check`]'s business.
+    pub fn into_action(self, kind: ActionKind) -> Result<Action, Invalid> {
+        let Self {
+            comment,
+            reason,
+            explanation,
+            publish_at,
+            correction,
+        } = self;
+        Ok(match kind {
+            ActionKind::Edit | ActionKind::PublishScheduled => {
+                return Err(Invalid::field(
+                    "action",
+                    format!(
+                        "`{kind}` is not something to ask for: save the text to edit it; the \
+                         scheduler publishes scheduled translations by itself"
+                    ),
+                ));
+            }
+            ActionKind::Submit => Action::Submit,
+            ActionKind::Reject => Action::Reject { comment },
+            ActionKind::ApprovePublish => Action::ApprovePublish { correction },
+            ActionKind::ApproveSchedule => Action::ApproveSchedule {
+                at: publish_at
+                    .ok_or_else(|| Invalid::field("publish_at", "choose when to publish"))?,
+                correction,
+            },
+            ActionKind::Unschedule => Action::Unschedule,
+            ActionKind::ForcePublish => Action::ForcePublish { reason, correction },
+            ActionKind::Withdraw => Action::Withdraw { explanation },
+            ActionKind::Delete => Action::Delete,
+        })
+    }
+}
+
 impl Action {
     /// The action's name.
     pub fn kind(&self) -> ActionKind {
@@ -386,6 +464,23 @@ pub fn check(state: State, action: &Action, ctx: &Context) -> Result<Outcome, Wo
         publishes: next == State::Published,
         flagged: kind == ActionKind::ForcePublish,
     })
+}
+
+/// The actions a person with `role` may ask for on a translation in `state`, in
+/// [`ActionKind::ALL`] order: what the editor offers as buttons. It applies the same rules as
+/// [`check`] except those that depend on the request's own fields (comments, times, change
+/// notes) and on who wrote the newest revision (the two-person rule, which `check` explains
+/// when it refuses).
+pub fn available(state: State, role: Role, is_live: bool) -> Vec<ActionKind> {
+    let actor = Actor::User { id: 0, role };
+    ActionKind::ALL
+        .into_iter()
+        .filter(|&kind| {
+            check_actor(kind, actor).is_ok()
+                && next_state(kind, state).is_ok()
+                && !(kind == ActionKind::Delete && is_live)
+        })
+        .collect()
 }
 
 fn check_actor(kind: ActionKind, actor: Actor) -> Result<(), WorkflowError> {

@@ -8,7 +8,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::Invalid;
 use pressroom_core::signing::to_hex;
-use pressroom_core::user::{Capability, User, UserId};
+use pressroom_core::user::{ApiToken, User, UserId, validate_new_token};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -60,40 +60,6 @@ pub enum SignInRefusal {
     BadCredentials,
     /// Too many failures: wait this long.
     Locked(SignedDuration),
-}
-
-/// What an API token may do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiToken {
-    /// Identifier.
-    pub id: i64,
-    /// A name for people ("newsroom importer").
-    pub name: String,
-    /// The user it acts as.
-    pub user: User,
-    /// What it may do, on top of what its user's role allows.
-    pub scopes: Vec<String>,
-    /// When it was made.
-    pub created_at: Timestamp,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<Timestamp>,
-}
-
-/// The scopes a token can carry, and the capability each grants.
-pub const SCOPES: &[(&str, Capability)] = &[
-    ("write", Capability::Write),
-    ("review", Capability::Review),
-    ("admin", Capability::Administer),
-];
-
-impl ApiToken {
-    /// Whether the token may use `capability`: its scopes and its user's role must both allow it.
-    pub fn can(&self, capability: Capability) -> bool {
-        self.user.role.can(capability)
-            && SCOPES
-                .iter()
-                .any(|(name, c)| *c == capability && self.scopes.iter().any(|s| s == name))
-    }
 }
 
 impl Store {
@@ -387,28 +353,7 @@ impl Store {
         scopes: &[String],
         by: By<'_>,
     ) -> Result<(String, i64)> {
-        let mut invalid = Invalid::default();
-        if name.trim().is_empty() || name.chars().count() > 100 {
-            invalid.push(
-                "name",
-                "give the token a name of up to 100 characters, such as \"newsroom importer\"",
-            );
-        }
-        if scopes.is_empty() {
-            invalid.push(
-                "scopes",
-                "choose at least one scope: write, review or admin",
-            );
-        }
-        for scope in scopes {
-            if !SCOPES.iter().any(|(s, _)| s == scope) {
-                invalid.push(
-                    "scopes",
-                    format!("`{scope}` is not a scope: use write, review or admin"),
-                );
-            }
-        }
-        invalid.into_result(())?;
+        let scopes = validate_new_token(name, scopes)?;
         let token = format!("prt_{}", random_token());
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(

@@ -50,7 +50,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use accounts::{ApiToken, SCOPES, SESSION_IDLE, Session, SignInRefusal, random_token};
+pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
 pub use changes::{Change, ChangeListener};
@@ -60,7 +60,7 @@ pub use media::ShownMedia;
 pub use media::gc::MediaGarbage;
 pub use migrate::SCHEMA_VERSION;
 pub use public::{
-    PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry, release_key, release_year,
+    PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry,
 };
 pub use releases::{NewRelease, TranslationDetail};
 pub use users::{By, generate_password};

@@ -1,7 +1,6 @@
 //! The read side of the public site: only live revisions, never drafts.
 
 use jiff::Timestamp;
-use pressroom_core::numbering::Number;
 use pressroom_core::release::{
     Publication, Release, ReleaseKey, Revision, Spokesperson, Topic, Translation,
 };
@@ -325,24 +324,4 @@ fn bounds(filter: &ReleaseFilter) -> (i64, i64) {
         Some((from, to)) => (from.as_microsecond(), to.as_microsecond()),
         None => (i64::MIN, i64::MAX),
     }
-}
-
-/// The [`ReleaseKey`] of a release, for building its URL.
-pub fn release_key(release: &Release) -> ReleaseKey {
-    match (&release.series, release.number) {
-        (Some(series), Some(Number { seq, .. })) => ReleaseKey::Numbered {
-            series: series.clone(),
-            seq,
-        },
-        _ => ReleaseKey::Unnumbered { id: release.id },
-    }
-}
-
-/// The year in a release's URL: its number's year, else the year of first publication.
-pub fn release_year(release: &Release, tz: &jiff::tz::TimeZone) -> Option<i16> {
-    release.number.map(|n| n.year).or_else(|| {
-        release
-            .first_published_at
-            .map(|at| pressroom_core::numbering::numbering_year(at, tz))
-    })
 }

@@ -6,8 +6,9 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jiff::Timestamp;
-use pressroom_core::Invalid;
-use pressroom_core::user::{Role, User, UserId, validate_new_user, validate_password};
+use pressroom_core::user::{
+    AccountChange, Role, User, UserId, check_account_change, validate_new_user, validate_password,
+};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -220,8 +221,7 @@ impl Store {
         let hash = hash_password(password).await?;
         self.update_user(
             username,
-            "password_hash",
-            hash,
+            AccountUpdate::PasswordHash(hash),
             "user.set_password",
             json!({}),
             by,
@@ -229,25 +229,13 @@ impl Store {
         .await
     }
 
-    /// Changes a role.
+    /// Changes a role. Refused when it would leave the site without an enabled admin, or when
+    /// an admin would demote themselves ([`check_account_change`]).
     pub async fn set_role(&self, username: &str, role: Role, by: By<'_>) -> Result<()> {
-        // An admin demoting themselves could leave the site with no one to manage it.
-        if let By::User(me) = by
-            && me.username == username
-            && me.role == Role::Admin
-            && role != Role::Admin
-        {
-            return Err(Invalid::field(
-                "role",
-                "you cannot take away your own admin role; ask another admin",
-            )
-            .into());
-        }
         let details = json!({ "role": role.as_str() });
         self.update_user(
             username,
-            "role",
-            role.as_str().to_owned(),
+            AccountUpdate::Role(role),
             "user.set_role",
             details,
             by,
@@ -255,14 +243,9 @@ impl Store {
         .await
     }
 
-    /// Disables (or re-enables) an account; its work and audit entries stay.
+    /// Disables (or re-enables) an account; its work and audit entries stay. The last enabled
+    /// admin cannot be disabled, nor can people disable themselves.
     pub async fn set_disabled(&self, username: &str, disabled: bool, by: By<'_>) -> Result<()> {
-        if let By::User(me) = by
-            && me.username == username
-            && disabled
-        {
-            return Err(Invalid::field("username", "you cannot disable your own account").into());
-        }
         let action = if disabled {
             "user.disable"
         } else {
@@ -270,8 +253,7 @@ impl Store {
         };
         self.update_user(
             username,
-            "disabled",
-            i64::from(disabled),
+            AccountUpdate::Disabled(disabled),
             action,
             json!({}),
             by,
@@ -279,33 +261,75 @@ impl Store {
         .await
     }
 
+    /// Changes one column of an account in a write transaction that first reads the account
+    /// and the number of enabled admins, so two admins demoting each other at once cannot both
+    /// succeed.
     async fn update_user(
         &self,
         username: &str,
-        column: &'static str,
-        value: impl for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+        update: AccountUpdate,
         action: &str,
         details: serde_json::Value,
         by: By<'_>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(sql(format!(
-            "UPDATE users SET {column} = $1 WHERE username = $2 RETURNING id"
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1{}",
+            self.for_update()
         )))
-        .bind(value)
         .bind(username)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found(format!("user `{username}`")))?;
-        let id: UserId = row.try_get("id")?;
+        let target = user_from_row(&row)?;
+        let change = match &update {
+            AccountUpdate::Role(role) => Some(AccountChange::SetRole(*role)),
+            AccountUpdate::Disabled(disabled) => Some(AccountChange::SetDisabled(*disabled)),
+            AccountUpdate::PasswordHash(_) => None,
+        };
+        if let Some(change) = change {
+            // Locking every admin row keeps the count true until commit on PostgreSQL; SQLite's
+            // write transaction already holds the database.
+            let admins = sqlx::query(sql(format!(
+                "SELECT id FROM users WHERE role = 'admin' AND disabled = 0{}",
+                self.for_update()
+            )))
+            .fetch_all(&mut *tx)
+            .await?
+            .len();
+            let acting = match by {
+                By::User(me) => Some(me),
+                _ => None,
+            };
+            check_account_change(&target, change, acting, admins)?;
+        }
+        let query = match update {
+            AccountUpdate::Role(role) => {
+                sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str())
+            }
+            AccountUpdate::Disabled(disabled) => {
+                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2").bind(i64::from(disabled))
+            }
+            AccountUpdate::PasswordHash(hash) => {
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash)
+            }
+        };
+        query.bind(target.id).execute(&mut *tx).await?;
         append(
             &mut *tx,
-            NewAuditEntry::new(&by, action, format!("user:{id}"), details),
+            NewAuditEntry::new(&by, action, format!("user:{}", target.id), details),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The column an account update changes.
+enum AccountUpdate {
+    Role(Role),
+    Disabled(bool),
+    PasswordHash(String),
 }
 
 /// A random password of 20 letters and digits (about 119 bits), without look-alike characters,

@@ -3,11 +3,11 @@
 
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::numbering::NumberSeries;
-use pressroom_core::release::{ReleaseKey, RevisionInput};
+use pressroom_core::release::{ReleaseKey, RevisionInput, release_key};
 use pressroom_core::user::{Role, User};
 use pressroom_core::workflow::{Action, Correction, State, WorkflowError};
 use pressroom_store::testing::{People, TEST_PASSWORD, TestDb};
-use pressroom_store::{By, NewRelease, ReleaseFilter, StoreError, release_key};
+use pressroom_store::{By, NewRelease, ReleaseFilter, StoreError};
 
 fn input(title: &str) -> RevisionInput {
     RevisionInput {

@@ -49,13 +49,6 @@ pub use api::openapi_json;
 pub use error::WebError;
 pub use metrics::Metrics;
 
-/// The scope name that grants `capability` to an API token.
-pub(crate) fn api_scope_name(capability: pressroom_core::user::Capability) -> &'static str {
-    pressroom_store::SCOPES
-        .iter()
-        .find(|(_, c)| *c == capability)
-        .map_or("admin", |(name, _)| name)
-}
 pub use media::{BannerUpload, UploadFailure};
 
 /// Settings of the web layer, from the config file.

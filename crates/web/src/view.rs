@@ -6,9 +6,9 @@ use jiff::civil::Date;
 use pressroom_core::language::pick;
 use pressroom_core::markdown::QaLabels;
 use pressroom_core::numbering::NumberSeries;
-use pressroom_core::release::{Kind, Release, Topic, release_segment};
+use pressroom_core::release::{Kind, Release, Topic, release_key, release_segment, release_year};
 use pressroom_core::settings::SiteSettings;
-use pressroom_store::{PublicSummary, release_key, release_year};
+use pressroom_store::PublicSummary;
 use serde::Serialize;
 
 use crate::i18n::I18n;
@@ -92,16 +92,7 @@ impl Ctx<'_> {
 
     /// The release's number as the series displays it in this language.
     pub fn number(&self, release: &Release) -> Option<String> {
-        let number = release.number?;
-        let series = self
-            .series
-            .iter()
-            .find(|s| Some(&s.key) == release.series.as_ref())?;
-        let date = release.first_published_at.map_or_else(
-            || Date::new(number.year, 1, 1).unwrap_or_default(),
-            |at| self.local_date(at),
-        );
-        Some(series.display(self.lang, number, date))
+        release.display_number(self.series, self.lang, &self.settings.tz())
     }
 
     /// The date of an instant in the site's time zone.

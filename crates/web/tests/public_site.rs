@@ -113,6 +113,11 @@ async fn listings_archives_and_pages_render(db: TestDb) {
         home.contains("href=\"/en/pages/privacy\""),
         "footer links the privacy policy"
     );
+    // As on the seed page: the rights notice first, then the privacy policy.
+    let footer = home.split("<footer").nth(1).unwrap();
+    let notice = footer.find("All rights reserved.").unwrap();
+    let privacy = footer.find("href=\"/en/pages/privacy\"").unwrap();
+    assert!(notice < privacy, "{footer}");
 }
 
 async fn corrections_and_withdrawals_are_shown_to_readers(db: TestDb) {

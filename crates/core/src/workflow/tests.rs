@@ -313,3 +313,80 @@ fn live_translations_cannot_be_deleted_and_messages_say_what_to_do() {
         "your role (author) cannot approve and publish; ask an editor"
     );
 }
+
+#[test]
+fn available_actions_are_exactly_those_check_allows() {
+    let roles = [Role::Author, Role::Editor, Role::Admin];
+    for state in State::ALL {
+        for role in roles {
+            for is_live in [false, true] {
+                let offered = available(state, role, is_live);
+                for kind in ActionKind::ALL {
+                    let ctx = Context {
+                        actor: Actor::User { id: EDITOR, role },
+                        last_author: 99,
+                        two_person_rule: true,
+                        is_live,
+                        now: now(),
+                    };
+                    let allowed = check(state, &sample(kind, is_live), &ctx).is_ok();
+                    assert_eq!(
+                        offered.contains(&kind),
+                        allowed,
+                        "{state} {kind} by {role} (live: {is_live}): offered {offered:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        available(State::Submitted, Role::Author, false),
+        [ActionKind::Edit]
+    );
+    assert!(available(State::Scheduled, Role::Editor, true).contains(&ActionKind::Unschedule));
+}
+
+#[test]
+fn action_names_round_trip_and_bad_ones_name_the_field() {
+    for kind in ActionKind::ALL {
+        assert_eq!(kind.as_str().parse::<ActionKind>(), Ok(kind));
+    }
+    let err = "publish".parse::<ActionKind>().unwrap_err();
+    assert!(err.message_for("action").unwrap().contains("approve_publish"));
+}
+
+#[test]
+fn fields_become_the_action_that_uses_them() {
+    let fields = ActionFields {
+        comment: "Check the figures".into(),
+        reason: "Emergency".into(),
+        explanation: "Issued in error".into(),
+        publish_at: None,
+        correction: Some(Correction::Minor),
+    };
+    assert_eq!(
+        fields.clone().into_action(ActionKind::Reject),
+        Ok(Action::Reject {
+            comment: "Check the figures".into()
+        })
+    );
+    assert_eq!(
+        fields.clone().into_action(ActionKind::ForcePublish),
+        Ok(Action::ForcePublish {
+            reason: "Emergency".into(),
+            correction: Some(Correction::Minor)
+        })
+    );
+    let missing_time = fields.into_action(ActionKind::ApproveSchedule).unwrap_err();
+    assert!(missing_time.message_for("publish_at").is_some());
+    for kind in ActionKind::ALL {
+        let action = ActionFields::default().into_action(kind);
+        match kind {
+            ActionKind::ApproveSchedule => {}
+            ActionKind::Edit | ActionKind::PublishScheduled => {
+                assert!(action.unwrap_err().message_for("action").is_some())
+            }
+            _ => assert_eq!(action.unwrap().kind(), kind),
+        }
+    }
+}

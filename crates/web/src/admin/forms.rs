@@ -26,11 +26,51 @@ impl Fields {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+}
 
-    /// The revision fields of the editor form; bad numbers become field errors.
-    pub(super) fn revision_input(&self) -> Result<RevisionInput, Invalid> {
+/// A form body read into a typed struct. Unlike `axum::Form`, repeated names (checkboxes)
+/// fill a `Vec`. A body that does not fit is a bad request naming what is wrong.
+pub(crate) struct HtmlForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for HtmlForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, WebError> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| WebError::BadRequest(format!("The form could not be read: {}", e.body_text())))?;
+        serde_html_form::from_bytes(&bytes)
+            .map(Self)
+            .map_err(|e| WebError::BadRequest(format!("The form could not be read ({e}); reload the page and try again.")))
+    }
+}
+
+/// The fields of a release's text as the editor, the new-release and the translate forms post
+/// them (and what they show again when something was wrong). The one conversion from a form to
+/// a [`RevisionInput`].
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub(super) struct RevisionForm {
+    pub title: String,
+    pub lead: String,
+    pub body: String,
+    pub slug: String,
+    pub spokesperson_id: String,
+    pub topic_ids: Vec<String>,
+    /// The translation's version the edit started from (editor forms).
+    pub version: String,
+    /// The language (new release, new translation).
+    pub lang: String,
+    /// The kind (new release).
+    pub kind: String,
+}
+
+impl RevisionForm {
+    /// The typed text as a revision, with browsers' `\r\n` line endings made `\n`; ids that
+    /// cannot be read are left out and reported.
+    pub(super) fn read(&self) -> (RevisionInput, Invalid) {
         let mut invalid = Invalid::default();
-        let spokesperson_id = match self.get("spokesperson_id") {
+        let spokesperson_id = match self.spokesperson_id.trim() {
             "" => None,
             n => n.parse().map(Some).unwrap_or_else(|_| {
                 invalid.push("spokesperson_id", "choose a spokesperson from the list");
@@ -38,22 +78,35 @@ impl Fields {
             }),
         };
         let mut topic_ids = Vec::new();
-        for t in self.all("topic_ids") {
-            match t.parse() {
+        for t in &self.topic_ids {
+            match t.trim().parse() {
                 Ok(id) => topic_ids.push(id),
                 Err(_) => invalid.push("topic_ids", "choose topics from the list"),
             }
         }
-        let slug = Some(self.get("slug").trim().to_owned()).filter(|s| !s.is_empty());
+        let slug = Some(self.slug.trim().to_owned()).filter(|s| !s.is_empty());
         let input = RevisionInput {
-            title: self.get("title").to_owned(),
-            lead: self.get("lead").to_owned(),
-            body: self.get("body").replace("\r\n", "\n"),
+            title: self.title.clone(),
+            lead: self.lead.replace("\r\n", "\n"),
+            body: self.body.replace("\r\n", "\n"),
             spokesperson_id,
             topic_ids,
             slug,
         };
+        (input, invalid)
+    }
+
+    /// The revision, or every field error.
+    pub(super) fn input(&self) -> Result<RevisionInput, Invalid> {
+        let (input, invalid) = self.read();
         invalid.into_result(input)
+    }
+
+    /// The version the edit started from.
+    pub(super) fn version(&self) -> Result<i64, WebError> {
+        self.version.trim().parse().map_err(|_| {
+            WebError::BadRequest("The form lacks its version; reload the editor.".to_owned())
+        })
     }
 }
 
@@ -75,6 +128,7 @@ pub(crate) fn errors_map(errors: Option<&Invalid>) -> std::collections::BTreeMap
 pub(super) struct Views {
     pub settings: pressroom_core::settings::SiteSettings,
     pub kinds: Vec<pressroom_core::release::Kind>,
+    pub series: Vec<pressroom_core::numbering::NumberSeries>,
     pub topics: Vec<pressroom_core::release::Topic>,
     pub spokespeople: Vec<pressroom_core::release::Spokesperson>,
 }
@@ -85,6 +139,7 @@ impl Views {
         Ok(Self {
             settings: store.site_settings().await?,
             kinds: store.list_kinds().await?,
+            series: store.list_series().await?,
             topics: store.list_topics().await?,
             spokespeople: store.list_spokespeople().await?,
         })
@@ -103,20 +158,9 @@ impl Views {
             .to_string()
     }
 
+    /// The number as the series displays it in the interface language.
     pub(super) fn number(&self, release: &pressroom_core::release::Release) -> Option<String> {
-        release.number.map(|n| {
-            format!(
-                "{}/{}{}",
-                n.seq,
-                n.year,
-                release
-                    .series
-                    .as_deref()
-                    .filter(|s| *s != "main")
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default()
-            )
-        })
+        release.display_number(&self.series, "en", &self.settings.tz())
     }
 
     pub(super) fn rows(&self, rows: &[pressroom_store::EditorialRow]) -> Vec<minijinja::Value> {

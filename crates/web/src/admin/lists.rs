@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use jiff::Timestamp;
 use minijinja::context;
 use pressroom_core::Invalid;
@@ -11,7 +11,7 @@ use pressroom_core::workflow::State as WfState;
 use pressroom_store::{By, EditorialFilter, NewRelease, StoreError};
 use serde::Deserialize;
 
-use super::forms::{Fields, Views, errors_map};
+use super::forms::{HtmlForm, RevisionForm, Views, errors_map};
 use super::{Signed, page};
 use crate::{AppState, WebError};
 
@@ -169,27 +169,22 @@ pub(super) async fn new_form(
 ) -> Result<Response, WebError> {
     let views = Views::load(&state).await?;
     let lang = views.settings.default_language().to_owned();
-    render_new(&state, &signed, &views, &[], None, &lang, "press-release")
+    let form = RevisionForm {
+        lang,
+        kind: "press-release".to_owned(),
+        ..RevisionForm::default()
+    };
+    render_new(&state, &signed, &views, &form, None)
 }
 
 fn render_new(
     state: &AppState,
     signed: &Signed,
     views: &Views,
-    fields: &[(String, String)],
+    form: &RevisionForm,
     errors: Option<&Invalid>,
-    lang: &str,
-    kind: &str,
 ) -> Result<Response, WebError> {
-    let values: std::collections::BTreeMap<&str, &str> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let topics: Vec<&str> = fields
-        .iter()
-        .filter(|(k, _)| k == "topic_ids")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let (values, topics, lang, kind) = (form, &form.topic_ids, &form.lang, &form.kind);
     page(
         state,
         "admin/new.html",
@@ -201,19 +196,17 @@ fn render_new(
 pub(super) async fn create(
     State(state): State<AppState>,
     Extension(signed): Extension<Signed>,
-    Form(raw): Form<Vec<(String, String)>>,
+    HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
-    let fields = Fields(raw);
     let views = Views::load(&state).await?;
-    let (lang, kind) = (fields.get("lang").to_owned(), fields.get("kind").to_owned());
-    let result = match fields.revision_input() {
+    let result = match form.input() {
         Ok(input) => {
             state
                 .store()
                 .create_release(
                     &NewRelease {
-                        kind: kind.clone(),
-                        lang: lang.clone(),
+                        kind: form.kind.clone(),
+                        lang: form.lang.clone(),
                         input,
                     },
                     By::User(&signed.user),
@@ -229,15 +222,7 @@ pub(super) async fn create(
         ))
         .into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            let mut response = render_new(
-                &state,
-                &signed,
-                &views,
-                &fields.0,
-                Some(&invalid),
-                &lang,
-                &kind,
-            )?;
+            let mut response = render_new(&state, &signed, &views, &form, Some(&invalid))?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }

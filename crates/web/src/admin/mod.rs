@@ -207,6 +207,8 @@ pub(crate) fn page(
     let csrf = signed.map(|s| s.csrf.clone()).unwrap_or_default();
     let css_url = state.inner.assets.url("admin.css");
     let js_url = state.inner.assets.url("admin.js");
-    let html = state.inner.templates.render(name, minijinja::context! { nav, csrf, css_url, js_url, lang => "en", ..minijinja::Value::from_serialize(ctx) })?;
+    // `ui_lang` is the interface's language; `lang` stays free for the content's own (a
+    // translation, a page), which the handler's context names.
+    let html = state.inner.templates.render(name, minijinja::context! { nav, csrf, css_url, js_url, ui_lang => "en", ..minijinja::Value::from_serialize(ctx) })?;
     Ok(Html(html).into_response())
 }

@@ -334,7 +334,7 @@ async fn render_tokens(
         state,
         "admin/tokens.html",
         Some(signed),
-        context! { tokens, users, created, errors => errors_map(errors), scopes => ["write", "review", "admin"] },
+        context! { tokens, users, created, errors => errors_map(errors), scopes => pressroom_core::user::Scope::ALL.map(|s| s.as_str()) },
     )
 }
 

@@ -9,11 +9,13 @@ use jiff::Timestamp;
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::release::{RevisionInput, TranslationId};
-use pressroom_core::workflow::{Action, Correction, State as WfState, WorkflowError};
+use pressroom_core::workflow::{
+    self, Action, ActionFields, ActionKind, Correction, State as WfState, WorkflowError,
+};
 use pressroom_store::{By, StoreError, TranslationDetail};
 use serde::Deserialize;
 
-use super::forms::{Fields, Views, errors_map};
+use super::forms::{Fields, HtmlForm, RevisionForm, Views, errors_map};
 use super::{Signed, page};
 use crate::{AppState, WebError};
 
@@ -107,17 +109,16 @@ pub(super) async fn render_editor(
     let kind = store.kind(&detail.release.kind).await?;
     let t = &detail.translation;
     let is_live = t.live_revision_id.is_some();
-    let review = signed
-        .user
-        .role
-        .can(pressroom_core::user::Capability::Review);
+    // Buttons for exactly what the workflow would accept from this person now.
+    let offered = workflow::available(t.state, signed.user.role, is_live);
+    let offers = |kind: ActionKind| offered.contains(&kind);
     let actions = context! {
-        submit => matches!(t.state, WfState::Draft | WfState::Rejected),
-        review => review && t.state == WfState::Submitted,
-        unschedule => review && t.state == WfState::Scheduled,
-        force => review && matches!(t.state, WfState::Draft | WfState::Submitted),
-        withdraw => review && t.state == WfState::Published,
-        delete => t.state == WfState::Draft && !is_live,
+        submit => offers(ActionKind::Submit),
+        review => offers(ActionKind::ApprovePublish),
+        unschedule => offers(ActionKind::Unschedule),
+        force => offers(ActionKind::ForcePublish),
+        withdraw => offers(ActionKind::Withdraw),
+        delete => offers(ActionKind::Delete),
         correction => is_live,
     };
     let public_url = match (is_live, detail.release.first_published_at) {
@@ -188,19 +189,14 @@ async fn save(
     State(state): State<AppState>,
     Extension(signed): Extension<Signed>,
     Path(id): Path<TranslationId>,
-    Form(raw): Form<Vec<(String, String)>>,
+    HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
-    let fields = Fields(raw);
     let detail = state.store().translation_detail(id).await?;
-    let version: i64 = fields.get("version").parse().map_err(|_| {
-        WebError::BadRequest("The form lacks its version; reload the editor.".to_owned())
-    })?;
-    let input = match fields.revision_input() {
-        Ok(input) => input,
-        Err(invalid) => {
-            return editor_error(&state, &signed, &detail, &fields, version, invalid).await;
-        }
-    };
+    let version = form.version()?;
+    let (input, invalid) = form.read();
+    if !invalid.errors.is_empty() {
+        return editor_error(&state, &signed, &detail, &input, version, invalid).await;
+    }
     match state
         .store()
         .save_revision(id, version, &input, By::User(&signed.user))
@@ -208,7 +204,7 @@ async fn save(
     {
         Ok(_) => Ok(Redirect::to(&format!("/admin/translations/{id}?done=saved")).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            editor_error(&state, &signed, &detail, &fields, version, invalid).await
+            editor_error(&state, &signed, &detail, &input, version, invalid).await
         }
         Err(StoreError::Conflict { current, .. }) => {
             let views = Views::load(&state).await?;
@@ -237,7 +233,6 @@ async fn save(
             Ok(response)
         }
         Err(StoreError::Workflow(e)) => {
-            let input = fields.revision_input().unwrap_or_default();
             let mut response = render_editor(
                 &state,
                 &signed,
@@ -257,31 +252,20 @@ async fn save(
     }
 }
 
+/// Shows the editor again with what was typed and what is wrong with it.
 async fn editor_error(
     state: &AppState,
     signed: &Signed,
     detail: &TranslationDetail,
-    fields: &Fields,
+    input: &RevisionInput,
     version: i64,
     invalid: Invalid,
 ) -> Result<Response, WebError> {
-    let input = RevisionInput {
-        title: fields.get("title").to_owned(),
-        lead: fields.get("lead").to_owned(),
-        body: fields.get("body").to_owned(),
-        spokesperson_id: fields.get("spokesperson_id").parse().ok(),
-        topic_ids: fields
-            .all("topic_ids")
-            .iter()
-            .filter_map(|t| t.parse().ok())
-            .collect(),
-        slug: Some(fields.get("slug").to_owned()),
-    };
     let mut response = render_editor(
         state,
         signed,
         detail,
-        &input,
+        input,
         version,
         Editor {
             errors: Some(invalid),
@@ -298,26 +282,11 @@ async fn preview(
     State(state): State<AppState>,
     Extension(signed): Extension<Signed>,
     Path(id): Path<TranslationId>,
-    Form(raw): Form<Vec<(String, String)>>,
+    HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
-    let fields = Fields(raw);
     let detail = state.store().translation_detail(id).await?;
-    let version: i64 = fields
-        .get("version")
-        .parse()
-        .unwrap_or(detail.translation.version);
-    let input = RevisionInput {
-        title: fields.get("title").to_owned(),
-        lead: fields.get("lead").to_owned(),
-        body: fields.get("body").replace("\r\n", "\n"),
-        spokesperson_id: fields.get("spokesperson_id").parse().ok(),
-        topic_ids: fields
-            .all("topic_ids")
-            .iter()
-            .filter_map(|t| t.parse().ok())
-            .collect(),
-        slug: Some(fields.get("slug").to_owned()),
-    };
+    let version = form.version().unwrap_or(detail.translation.version);
+    let (input, _) = form.read();
     let labels = pressroom_core::markdown::QaLabels {
         question: &state
             .inner
@@ -343,8 +312,10 @@ async fn preview(
     .await
 }
 
-/// Reads a workflow action from the editor's action form.
+/// Reads a workflow action from the editor's action form. The time to publish at is typed in
+/// the site's time zone.
 fn parse_action(fields: &Fields, tz: &jiff::tz::TimeZone) -> Result<Action, Invalid> {
+    let kind: ActionKind = fields.get("action").parse()?;
     let correction = match fields.get("correction") {
         "major" => Some(Correction::Major {
             note: fields.get("change_note").to_owned(),
@@ -352,16 +323,10 @@ fn parse_action(fields: &Fields, tz: &jiff::tz::TimeZone) -> Result<Action, Inva
         "minor" => Some(Correction::Minor),
         _ => None,
     };
-    Ok(match fields.get("action") {
-        "submit" => Action::Submit,
-        "reject" => Action::Reject {
-            comment: fields.get("comment").to_owned(),
-        },
-        "approve_publish" => Action::ApprovePublish { correction },
-        "approve_schedule" => {
-            let text = fields.get("publish_at").trim();
-            let at = text
-                .parse::<jiff::civil::DateTime>()
+    let publish_at = match fields.get("publish_at").trim() {
+        _ if kind != ActionKind::ApproveSchedule => None,
+        text => Some(
+            text.parse::<jiff::civil::DateTime>()
                 .ok()
                 .and_then(|dt| dt.to_zoned_datetime(tz.clone()).ok())
                 .map(|z| z.timestamp())
@@ -370,25 +335,17 @@ fn parse_action(fields: &Fields, tz: &jiff::tz::TimeZone) -> Result<Action, Inva
                         "publish_at",
                         "give a date and time such as 2026-12-01T09:30",
                     )
-                })?;
-            Action::ApproveSchedule { at, correction }
-        }
-        "unschedule" => Action::Unschedule,
-        "force_publish" => Action::ForcePublish {
-            reason: fields.get("reason").to_owned(),
-            correction,
-        },
-        "withdraw" => Action::Withdraw {
-            explanation: fields.get("explanation").to_owned(),
-        },
-        "delete" => Action::Delete,
-        other => {
-            return Err(Invalid::field(
-                "action",
-                format!("`{other}` is not an action"),
-            ));
-        }
-    })
+                })?,
+        ),
+    };
+    ActionFields {
+        comment: fields.get("comment").to_owned(),
+        reason: fields.get("reason").to_owned(),
+        explanation: fields.get("explanation").to_owned(),
+        publish_at,
+        correction,
+    }
+    .into_action(kind)
 }
 
 async fn action(
@@ -417,7 +374,7 @@ async fn action(
     };
     let message = match result {
         Ok(kind) => {
-            let target = if kind == pressroom_core::workflow::ActionKind::Delete { "/admin/?done=deleted".to_owned() } else { format!("/admin/translations/{id}?done={}", kind.as_str()) };
+            let target = if kind == ActionKind::Delete { "/admin/?done=deleted".to_owned() } else { format!("/admin/translations/{id}?done={}", kind.as_str()) };
             return Ok(Redirect::to(&target).into_response());
         }
         Err(StoreError::Workflow(WorkflowError::Invalid(invalid)) | StoreError::Invalid(invalid)) => invalid.to_string(),

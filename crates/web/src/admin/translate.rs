@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::release::TranslationId;
@@ -11,7 +11,7 @@ use pressroom_core::workflow::State as WfState;
 use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
-use super::forms::{Fields, Views, errors_map};
+use super::forms::{HtmlForm, RevisionForm, Views, errors_map};
 use super::{Signed, page};
 use crate::{AppState, WebError};
 
@@ -27,7 +27,7 @@ pub(super) async fn translate_form(
     Query(q): Query<TranslateQuery>,
 ) -> Result<Response, WebError> {
     let lang = q.lang.unwrap_or_default();
-    render_translate(&state, &signed, release_id, &lang, &[], None).await
+    render_translate(&state, &signed, release_id, &lang, None, None).await
 }
 
 async fn render_translate(
@@ -35,7 +35,7 @@ async fn render_translate(
     signed: &Signed,
     release_id: i64,
     lang: &str,
-    fields: &[(String, String)],
+    typed: Option<&RevisionForm>,
     errors: Option<&Invalid>,
 ) -> Result<Response, WebError> {
     let views = Views::load(state).await?;
@@ -58,18 +58,11 @@ async fn render_translate(
         })
         .ok_or(WebError::NotFound)?;
     let source = state.store().translation_detail(source.id).await?;
-    let values: std::collections::BTreeMap<&str, &str> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let topics: Vec<i64> = if fields.is_empty() {
-        source.head.topic_ids.clone()
-    } else {
-        fields
-            .iter()
-            .filter(|(k, _)| k == "topic_ids")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect()
+    // A fresh form starts from the source's topics; a form sent back keeps what was chosen.
+    let values = typed.cloned().unwrap_or_default();
+    let topics: Vec<String> = match typed {
+        Some(form) => form.topic_ids.clone(),
+        None => source.head.topic_ids.iter().map(i64::to_string).collect(),
     };
     page(
         state,
@@ -91,15 +84,13 @@ pub(super) async fn translate(
     State(state): State<AppState>,
     Extension(signed): Extension<Signed>,
     Path(release_id): Path<i64>,
-    Form(raw): Form<Vec<(String, String)>>,
+    HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
-    let fields = Fields(raw);
-    let lang = fields.get("lang").to_owned();
-    let result = match fields.revision_input() {
+    let result = match form.input() {
         Ok(input) => {
             state
                 .store()
-                .add_translation(release_id, &lang, &input, By::User(&signed.user))
+                .add_translation(release_id, &form.lang, &input, By::User(&signed.user))
                 .await
         }
         Err(invalid) => Err(StoreError::Invalid(invalid)),
@@ -115,8 +106,8 @@ pub(super) async fn translate(
                 &state,
                 &signed,
                 release_id,
-                &lang,
-                &fields.0,
+                &form.lang,
+                Some(&form),
                 Some(&invalid),
             )
             .await?;

@@ -10,7 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pressroom_core::language::pick;
-use pressroom_store::{PublicRelease, ReleaseFilter, StoreError, release_key, release_year};
+use pressroom_core::release::{release_key, release_year};
+use pressroom_store::{PublicRelease, ReleaseFilter, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

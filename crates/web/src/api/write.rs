@@ -11,9 +11,9 @@ use axum::{Json, Router};
 use jiff::Timestamp;
 use pressroom_core::Invalid;
 use pressroom_core::release::RevisionInput;
-use pressroom_core::user::Capability;
-use pressroom_core::workflow::{Action, Correction};
-use pressroom_store::{ApiToken, By, NewRelease, TranslationDetail};
+use pressroom_core::user::{ApiToken, Capability, Scope};
+use pressroom_core::workflow::{Action, ActionFields, ActionKind, Correction};
+use pressroom_store::{By, NewRelease, TranslationDetail};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -50,7 +50,7 @@ impl Caller {
         if self.0.can(capability) {
             Ok(())
         } else {
-            let scope = super::super::api_scope_name(capability);
+            let scope = Scope::granting(capability);
             Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -375,46 +375,28 @@ pub(crate) struct ActionIn {
 }
 
 fn to_action(body: ActionIn) -> Result<(Action, Option<i64>), Problem> {
-    let correction = body.correction.map(|c| match c {
-        CorrectionIn::Major { note } => Correction::Major { note },
-        CorrectionIn::Minor => Correction::Minor,
-    });
-    let text = |v: Option<String>| v.unwrap_or_default();
-    let action = match body.action.as_str() {
-        "submit" => Action::Submit,
-        "reject" => Action::Reject {
-            comment: text(body.comment),
-        },
-        "approve_publish" => Action::ApprovePublish { correction },
-        "approve_schedule" => {
-            let at: Timestamp = body
-                .publish_at
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| {
-                    Problem::invalid(&Invalid::field(
-                        "publish_at",
-                        "give an RFC 3339 time such as 2026-12-01T09:30:00+04:00",
-                    ))
-                })?;
-            Action::ApproveSchedule { at, correction }
-        }
-        "unschedule" => Action::Unschedule,
-        "force_publish" => Action::ForcePublish {
-            reason: text(body.reason),
-            correction,
-        },
-        "withdraw" => Action::Withdraw {
-            explanation: text(body.explanation),
-        },
-        "delete" => Action::Delete,
-        other => {
-            return Err(Problem::invalid(&Invalid::field(
-                "action",
-                format!("`{other}` is not an action"),
-            )));
-        }
+    let kind: ActionKind = body.action.parse().map_err(|i| Problem::invalid(&i))?;
+    let publish_at = match body.publish_at.as_deref() {
+        _ if kind != ActionKind::ApproveSchedule => None,
+        text => Some(text.and_then(|t| t.parse().ok()).ok_or_else(|| {
+            Problem::invalid(&Invalid::field(
+                "publish_at",
+                "give an RFC 3339 time such as 2026-12-01T09:30:00+04:00",
+            ))
+        })?),
     };
+    let action = ActionFields {
+        comment: body.comment.unwrap_or_default(),
+        reason: body.reason.unwrap_or_default(),
+        explanation: body.explanation.unwrap_or_default(),
+        publish_at,
+        correction: body.correction.map(|c| match c {
+            CorrectionIn::Major { note } => Correction::Major { note },
+            CorrectionIn::Minor => Correction::Minor,
+        }),
+    }
+    .into_action(kind)
+    .map_err(|i| Problem::invalid(&i))?;
     Ok((action, body.version))
 }
 
