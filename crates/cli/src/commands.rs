@@ -164,7 +164,7 @@ pub(crate) async fn serve_store(
         theme_dir: config.theme_dir.clone(),
         cache_bytes: config.page_cache_mb << 20,
     };
-    let state = AppState::new(store.clone(), web)?.with_media(config.media_storage()?);
+    let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -386,7 +386,9 @@ impl Release {
         tz: &jiff::tz::TimeZone,
     ) -> Option<String> {
         let number = self.number?;
-        let series = series.iter().find(|s| Some(&s.key) == self.series.as_ref())?;
+        let series = series
+            .iter()
+            .find(|s| Some(&s.key) == self.series.as_ref())?;
         let date = self.first_published_at.map_or_else(
             || jiff::civil::Date::new(number.year, 1, 1).unwrap_or_default(),
             |at| at.to_zoned_datetime(tz.clone()).date(),

@@ -376,7 +376,11 @@ mod tests {
         );
         let err = validate_new_token(" ", &scopes(&["root"])).unwrap_err();
         assert!(err.message_for("name").is_some());
-        assert!(err.message_for("scopes").unwrap().contains("write, review or admin"));
+        assert!(
+            err.message_for("scopes")
+                .unwrap()
+                .contains("write, review or admin")
+        );
         assert!(validate_new_token("x", &[]).is_err());
     }
 
@@ -387,8 +391,13 @@ mod tests {
         let editor = person(3, Role::Editor);
         // Oneself, from the web.
         assert!(
-            check_account_change(&admin, AccountChange::SetRole(Role::Editor), Some(&admin), 2)
-                .is_err()
+            check_account_change(
+                &admin,
+                AccountChange::SetRole(Role::Editor),
+                Some(&admin),
+                2
+            )
+            .is_err()
         );
         assert!(
             check_account_change(&admin, AccountChange::SetDisabled(true), Some(&admin), 2)
@@ -396,13 +405,19 @@ mod tests {
         );
         // Another admin, while a second one remains.
         assert!(
-            check_account_change(&other, AccountChange::SetDisabled(true), Some(&admin), 2)
-                .is_ok()
+            check_account_change(&other, AccountChange::SetDisabled(true), Some(&admin), 2).is_ok()
         );
         // The last admin, from the command line.
         let last = check_account_change(&admin, AccountChange::SetDisabled(true), None, 1);
-        assert!(last.unwrap_err().message_for("username").unwrap().contains("last"));
-        assert!(check_account_change(&admin, AccountChange::SetRole(Role::Author), None, 1).is_err());
+        assert!(
+            last.unwrap_err()
+                .message_for("username")
+                .unwrap()
+                .contains("last")
+        );
+        assert!(
+            check_account_change(&admin, AccountChange::SetRole(Role::Author), None, 1).is_err()
+        );
         // Changes that keep admins are fine.
         assert!(check_account_change(&admin, AccountChange::SetRole(Role::Admin), None, 1).is_ok());
         assert!(check_account_change(&editor, AccountChange::SetDisabled(true), None, 1).is_ok());

@@ -70,6 +70,17 @@ impl StoreError {
         )
     }
 
+    /// Whether the database could not be reached (pool timed out or closed, connection
+    /// failed): the request may succeed shortly, so pages answer 503 with `Retry-After`.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+
     pub(crate) fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }

@@ -56,12 +56,10 @@ pub use authenticity::LOG_PAGE;
 pub use changes::{Change, ChangeListener};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
-pub use media::ShownMedia;
 pub use media::gc::MediaGarbage;
+pub use media::{MediaChange, ShownMedia};
 pub use migrate::SCHEMA_VERSION;
-pub use public::{
-    PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry,
-};
+pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
 pub use releases::{NewRelease, TranslationDetail};
 pub use users::{By, generate_password};
 pub use verification::{LogProblem, LogReport};

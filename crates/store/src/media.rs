@@ -6,7 +6,11 @@
 //! attachments never change after recording, and a revision's links to them are insert-only:
 //! what a published revision showed, it shows forever.
 
+mod change;
 pub(crate) mod gc;
+
+pub use change::MediaChange;
+pub(crate) use change::MediaPlan;
 
 use std::collections::HashSet;
 
@@ -43,44 +47,8 @@ impl Store {
     /// be missing while drafting (publishing checks the one it needs).
     pub async fn create_banner(&self, banner: &NewBanner, by: By<'_>) -> Result<Banner> {
         banner.validate()?;
-        let now = Timestamp::now();
         let mut tx = self.write_tx().await?;
-        let source_id = insert_file(&mut tx, &banner.source, now).await?;
-        let mobile_id = match &banner.mobile_source {
-            Some(f) => Some(insert_file(&mut tx, f, now).await?),
-            None => None,
-        };
-        let row = sqlx::query(
-            "INSERT INTO banners (release_id, source_id, mobile_source_id, focal_x, focal_y, desktop_crop, \
-             mobile_crop, alt, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(banner.release_id)
-        .bind(source_id)
-        .bind(mobile_id)
-        .bind(banner.focal.map(|f| i64::from(f.x)))
-        .bind(banner.focal.map(|f| i64::from(f.y)))
-        .bind(to_json(&banner.desktop_crop)?)
-        .bind(to_json(&banner.mobile_crop)?)
-        .bind(to_json(&trimmed(&banner.alt))?)
-        .bind(micros(now))
-        .bind(by.id())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: BannerId = row.try_get("id")?;
-        for v in &banner.variants {
-            let file_id = insert_file(&mut tx, &v.file, now).await?;
-            sqlx::query(
-                "INSERT INTO banner_variants (banner_id, file_id, crop, format, width, height) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(file_id)
-            .bind(v.crop.as_str())
-            .bind(v.format.as_str())
-            .bind(i64::from(v.width))
-            .bind(i64::from(v.height))
-            .execute(&mut *tx)
-            .await?;
-        }
+        let id = insert_banner(&mut tx, banner, &by, Timestamp::now()).await?;
         tx.commit().await?;
         self.banner(id).await
     }
@@ -186,22 +154,8 @@ impl Store {
 
     /// Records an attachment whose file is stored.
     pub async fn create_attachment(&self, new: &NewAttachment, by: By<'_>) -> Result<Attachment> {
-        let now = Timestamp::now();
         let mut tx = self.write_tx().await?;
-        let file_id = insert_file(&mut tx, &new.file, now).await?;
-        let row = sqlx::query(
-            "INSERT INTO attachments (release_id, file_id, format, file_name, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(new.release_id)
-        .bind(file_id)
-        .bind(new.format.extension())
-        .bind(&new.file_name)
-        .bind(micros(now))
-        .bind(by.id())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: AttachmentId = row.try_get("id")?;
+        let id = insert_attachment(&mut tx, new, &by, Timestamp::now()).await?;
         tx.commit().await?;
         self.attachment(id).await
     }
@@ -313,9 +267,84 @@ impl Store {
         media: &RevisionMedia,
         by: By<'_>,
     ) -> Result<TranslationDetail> {
-        self.save_revision_showing(translation_id, expected_version, input, Some(media), by)
+        let plan = MediaPlan {
+            base: media.clone(),
+            banner: None,
+            attachment: None,
+        };
+        self.save_revision_showing(translation_id, expected_version, input, Some(plan), by)
             .await
     }
+}
+
+/// Records a banner and its files inside `tx`; the caller validated it.
+pub(crate) async fn insert_banner(
+    tx: &mut Transaction<'static, Any>,
+    banner: &NewBanner,
+    by: &By<'_>,
+    now: Timestamp,
+) -> Result<BannerId> {
+    let source_id = insert_file(tx, &banner.source, now).await?;
+    let mobile_id = match &banner.mobile_source {
+        Some(f) => Some(insert_file(tx, f, now).await?),
+        None => None,
+    };
+    let row = sqlx::query(
+            "INSERT INTO banners (release_id, source_id, mobile_source_id, focal_x, focal_y, desktop_crop, \
+             mobile_crop, alt, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(banner.release_id)
+        .bind(source_id)
+        .bind(mobile_id)
+        .bind(banner.focal.map(|f| i64::from(f.x)))
+        .bind(banner.focal.map(|f| i64::from(f.y)))
+        .bind(to_json(&banner.desktop_crop)?)
+        .bind(to_json(&banner.mobile_crop)?)
+        .bind(to_json(&trimmed(&banner.alt))?)
+        .bind(micros(now))
+        .bind(by.id())
+        .fetch_one(&mut **tx)
+        .await?;
+    let id: BannerId = row.try_get("id")?;
+    for v in &banner.variants {
+        let file_id = insert_file(tx, &v.file, now).await?;
+        sqlx::query(
+                "INSERT INTO banner_variants (banner_id, file_id, crop, format, width, height) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(file_id)
+            .bind(v.crop.as_str())
+            .bind(v.format.as_str())
+            .bind(i64::from(v.width))
+            .bind(i64::from(v.height))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Records an attachment and its file inside `tx`.
+pub(crate) async fn insert_attachment(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewAttachment,
+    by: &By<'_>,
+    now: Timestamp,
+) -> Result<AttachmentId> {
+    let file_id = insert_file(tx, &new.file, now).await?;
+    let row = sqlx::query(
+        "INSERT INTO attachments (release_id, file_id, format, file_name, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.release_id)
+    .bind(file_id)
+    .bind(new.format.extension())
+    .bind(&new.file_name)
+    .bind(micros(now))
+    .bind(by.id())
+    .fetch_one(&mut **tx)
+    .await?;
+    let id: AttachmentId = row.try_get("id")?;
+    Ok(id)
 }
 
 /// Whether a revision already has media links.

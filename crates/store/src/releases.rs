@@ -228,7 +228,7 @@ impl Store {
         translation_id: TranslationId,
         expected_version: i64,
         input: &RevisionInput,
-        media: Option<&pressroom_core::media::RevisionMedia>,
+        media: Option<crate::media::MediaPlan<'_>>,
         by: By<'_>,
     ) -> Result<TranslationDetail> {
         let actor = workflow_actor(by)?;
@@ -272,9 +272,18 @@ impl Store {
             now,
         )
         .await?;
-        // Media (issue 7): link the banner and attachments in the same transaction.
-        crate::media::link_revision(&mut tx, translation.head_revision_id, revision_id, media)
-            .await?;
+        // New media rows and their links, in the same transaction as the revision.
+        let media = match media {
+            Some(plan) => Some(plan.insert(&mut tx, &by, now).await?),
+            None => None,
+        };
+        crate::media::link_revision(
+            &mut tx,
+            translation.head_revision_id,
+            revision_id,
+            media.as_ref(),
+        )
+        .await?;
         sqlx::query(
             "UPDATE translations SET head_revision_id = $1, slug = $2, state = $3, version = version + 1, \
              updated_at = $4 WHERE id = $5",

@@ -308,7 +308,8 @@ impl Store {
                 sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str())
             }
             AccountUpdate::Disabled(disabled) => {
-                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2").bind(i64::from(disabled))
+                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                    .bind(i64::from(disabled))
             }
             AccountUpdate::PasswordHash(hash) => {
                 sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash)

@@ -713,7 +713,48 @@ async fn sqlx_exec(db: &TestDb, sql: &'static str) -> Result<(), sqlx::Error> {
     result
 }
 
+/// The command line trusts its operator, but not to lock everyone out: the last enabled admin
+/// can be neither disabled nor demoted, from anywhere.
+async fn the_last_admin_cannot_be_disabled_or_demoted(db: TestDb) {
+    let people = db.people().await;
+    let store = &db.store;
+    let refused = store.set_disabled("admin", true, By::Cli).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Invalid(i)) if i.to_string().contains("last enabled admin")),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .set_role("admin", Role::Editor, By::Cli)
+            .await
+            .is_err()
+    );
+    assert!(!store.user_by_name("admin").await.unwrap().disabled);
+    // With a second admin, either may go; an admin still cannot demote themselves.
+    store
+        .set_role("editor2", Role::Admin, By::Cli)
+        .await
+        .unwrap();
+    let me = store.user_by_name("admin").await.unwrap();
+    assert!(
+        store
+            .set_role("admin", Role::Editor, By::User(&me))
+            .await
+            .is_err()
+    );
+    store
+        .set_disabled("editor2", true, By::User(&me))
+        .await
+        .unwrap();
+    assert!(store.set_disabled("admin", true, By::Cli).await.is_err());
+    store
+        .set_disabled("editor", true, By::User(&people.admin))
+        .await
+        .unwrap();
+}
+
 pressroom_store::backends!(
+    the_last_admin_cannot_be_disabled_or_demoted,
     schema_is_migrated_once_and_newer_schemas_are_refused,
     users_sign_in_with_their_password_until_disabled,
     review_numbers_and_publishes_with_two_people,

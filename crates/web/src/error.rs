@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use pressroom_core::workflow::WorkflowError;
 use pressroom_store::StoreError;
 
 /// Why a request failed.
@@ -36,52 +37,141 @@ pub enum WebError {
     Media(#[from] pressroom_media::StorageError),
 }
 
+/// How a failure is answered: the status and, for problem documents, a type name and a title.
+/// The one table for both the HTML pages and the API's `application/problem+json`, so a refused
+/// workflow action or a database outage gets the same status on either surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The problem type's last path segment (`https://pressroom.example/problems/{kind}`).
+    pub kind: &'static str,
+    /// A short summary.
+    pub title: &'static str,
+}
+
+const fn answer_of(status: StatusCode, kind: &'static str, title: &'static str) -> Answer {
+    Answer {
+        status,
+        kind,
+        title,
+    }
+}
+
+/// Seconds a client is asked to wait (`Retry-After`) while the database is unreachable.
+pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
+
+/// The answer to a store error.
+pub(crate) fn store_answer(e: &StoreError) -> Answer {
+    match e {
+        StoreError::Invalid(_) | StoreError::Workflow(WorkflowError::Invalid(_)) => {
+            answer_of(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid input")
+        }
+        StoreError::Workflow(
+            WorkflowError::Forbidden { .. } | WorkflowError::SchedulerOnly { .. },
+        ) => answer_of(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+        StoreError::Workflow(_) => answer_of(StatusCode::CONFLICT, "workflow", "Not possible now"),
+        StoreError::NotFound(_) => answer_of(StatusCode::NOT_FOUND, "not-found", "Not found"),
+        StoreError::Conflict { .. } => answer_of(StatusCode::CONFLICT, "conflict", "Edit conflict"),
+        StoreError::Duplicate(_) => answer_of(StatusCode::CONFLICT, "duplicate", "Already exists"),
+        e if e.is_unavailable() => answer_of(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+        ),
+        _ => answer_of(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        ),
+    }
+}
+
+impl WebError {
+    /// The answer to this error (see [`Answer`]).
+    pub(crate) fn answer(&self) -> Answer {
+        match self {
+            WebError::NotFound | WebError::UnknownLanguage(_) => {
+                answer_of(StatusCode::NOT_FOUND, "not-found", "Not found")
+            }
+            WebError::BadRequest(_) => {
+                answer_of(StatusCode::BAD_REQUEST, "bad-request", "Bad request")
+            }
+            WebError::Forbidden(_) => answer_of(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            WebError::Store(e) => store_answer(e),
+            WebError::Template(_) | WebError::Theme(_) | WebError::Media(_) => answer_of(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    /// What the person is told: the message for their own mistakes, a generic sentence for
+    /// faults (which are logged here with their cause, never shown).
+    pub(crate) fn public_message(&self) -> String {
+        let answer = self.answer();
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "database unavailable");
+            return "The service is briefly unavailable; please try again in a few seconds."
+                .to_owned();
+        }
+        if answer.status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            return "The server could not complete this request. Please try again in a moment."
+                .to_owned();
+        }
+        match self {
+            WebError::NotFound | WebError::Store(StoreError::NotFound(_)) => {
+                "There is no page at this address. It may have moved, or the address may be mistyped.".to_owned()
+            }
+            WebError::UnknownLanguage(_) => {
+                "This site is not published in that language. Choose one of its languages:".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<crate::UploadFailure> for WebError {
+    fn from(e: crate::UploadFailure) -> Self {
+        match e {
+            crate::UploadFailure::Invalid(invalid) => WebError::Store(StoreError::Invalid(invalid)),
+            crate::UploadFailure::Store(e) => WebError::Store(e),
+            crate::UploadFailure::Storage(e) => WebError::Media(e),
+            crate::UploadFailure::NoStorage => WebError::Media(pressroom_media::StorageError::new(
+                "media",
+                "no media storage is configured on this server",
+            )),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let (status, title, message, languages) = match &self {
-            WebError::NotFound | WebError::Store(StoreError::NotFound(_)) => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is no page at this address. It may have moved, or the address may be mistyped.",
-                Vec::new(),
-            ),
-            WebError::UnknownLanguage(languages) => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "This site is not published in that language. Choose one of its languages:",
-                languages.clone(),
-            ),
-            WebError::Forbidden(msg) => (
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                msg.as_str(),
-                Vec::new(),
-            ),
-            WebError::Store(e) if e.is_user_error() => {
-                let status = match e {
-                    StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                    _ => StatusCode::CONFLICT,
-                };
-                let page = error_page(status, "Not done", &e.to_string(), &[]);
-                return (status, Html(page)).into_response();
-            }
-            WebError::BadRequest(msg) => (
-                StatusCode::BAD_REQUEST,
-                "Bad request",
-                msg.as_str(),
-                Vec::new(),
-            ),
-            other => {
-                tracing::error!(error = %other, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The server could not show this page. Please try again in a moment.",
-                    Vec::new(),
-                )
-            }
+        let answer = self.answer();
+        let message = self.public_message();
+        let title = match answer.status {
+            StatusCode::NOT_FOUND => "Page not found",
+            StatusCode::BAD_REQUEST => "Bad request",
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => "Not done",
+            StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+            _ => "Something went wrong",
         };
-        (status, Html(error_page(status, title, message, &languages))).into_response()
+        let languages = match &self {
+            WebError::UnknownLanguage(languages) => languages.clone(),
+            _ => Vec::new(),
+        };
+        let page = error_page(answer.status, title, &message, &languages);
+        let mut response = (answer.status, Html(page)).into_response();
+        if answer.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 

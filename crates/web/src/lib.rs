@@ -77,12 +77,18 @@ struct Inner {
     i18n: Arc<i18n::I18n>,
     cache: Arc<cache::PageCache>,
     metrics: Arc<Metrics>,
-    media: std::sync::OnceLock<Arc<dyn pressroom_media::Storage>>,
+    media: Option<Arc<dyn pressroom_media::Storage>>,
 }
 
 impl AppState {
-    /// Builds the state: loads the theme (failing if a theme file cannot be read).
-    pub fn new(store: Store, config: WebConfig) -> Result<Self, WebError> {
+    /// Builds the state: loads the theme (failing if a theme file cannot be read). Without
+    /// `media` storage, `/media/` answers 404 and uploads fail with
+    /// [`UploadFailure::NoStorage`].
+    pub fn new(
+        store: Store,
+        config: WebConfig,
+        media: Option<Arc<dyn pressroom_media::Storage>>,
+    ) -> Result<Self, WebError> {
         let i18n = Arc::new(i18n::I18n::new()?);
         let templates = templates::Templates::new(config.theme_dir.clone(), i18n.clone());
         let assets = assets::Assets::load(config.theme_dir.as_deref())?;
@@ -97,7 +103,7 @@ impl AppState {
                 i18n,
                 cache,
                 metrics: Arc::default(),
-                media: std::sync::OnceLock::new(),
+                media,
             }),
         })
     }

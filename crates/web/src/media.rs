@@ -15,14 +15,14 @@ use bytes::Bytes;
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::media::{
-    AltText, Attachment, Banner, CropKind, FocalPoint, NewAttachment, RevisionMedia, VariantFormat,
+    AltText, Attachment, Banner, CropKind, FocalPoint, NewAttachment, VariantFormat,
 };
-use pressroom_core::release::{ReleaseId, RevisionInput, TranslationId};
+use pressroom_core::release::{ReleaseId, TranslationId};
 use pressroom_media::{
     BannerInput, DEFAULT_MAX_ATTACHMENT_BYTES, Limits, MediaKey, Storage, StorageError, StoredFile,
     process_attachment, process_banner,
 };
-use pressroom_store::{By, ShownMedia, StoreError};
+use pressroom_store::{By, MediaChange, ShownMedia, StoreError, TranslationDetail};
 
 use crate::view::Ctx;
 use crate::{AppState, WebError};
@@ -112,21 +112,13 @@ impl UploadFailure {
 }
 
 impl AppState {
-    /// Sets where media files live; the first call wins. Without it, `/media/` answers 404
-    /// and uploads fail with [`UploadFailure::NoStorage`].
-    pub fn with_media(self, storage: Arc<dyn Storage>) -> Self {
-        let _ = self.inner.media.set(storage);
-        self
-    }
-
     /// The media storage, if configured.
     pub fn media(&self) -> Option<&Arc<dyn Storage>> {
-        self.inner.media.get()
+        self.inner.media.as_ref()
     }
 
-    /// Makes a banner from an upload: checks and processes it (on a blocking thread: about a
-    /// second for a camera photo), stores every file, then records the banner. A refused
-    /// upload stores nothing.
+    /// Makes a banner from an upload: checks and processes it, stores every file, then
+    /// records the banner (not yet shown by any revision). A refused upload stores nothing.
     pub async fn upload_banner(
         &self,
         upload: BannerUpload,
@@ -134,32 +126,16 @@ impl AppState {
         alt: AltText,
         by: By<'_>,
     ) -> Result<Banner, UploadFailure> {
-        let storage = self.media().ok_or(UploadFailure::NoStorage)?.clone();
-        let processed = tokio::task::spawn_blocking(move || {
-            let input = match &upload {
-                BannerUpload::Single { image, focal } => BannerInput::Single {
-                    image,
-                    focal: *focal,
-                },
-                BannerUpload::Pair { desktop, mobile } => BannerInput::Pair { desktop, mobile },
-            };
-            process_banner(input, &Limits::default())
-        })
-        .await
-        .map_err(|e| StorageError::new("processing", e))?;
-        let processed = processed.map_err(|e| {
-            if e.error.is_user_error() {
-                UploadFailure::Invalid(e.into_invalid())
-            } else {
-                UploadFailure::Storage(StorageError::new("processing", e))
-            }
-        })?;
-        let mut banner = processed.banner;
+        let storage = self.media().ok_or(UploadFailure::NoStorage)?;
+        let (mut banner, files) = banner_from_upload(upload).await?;
         banner.release_id = release_id;
         banner.alt = alt;
         banner.validate()?;
-        put_all(storage.as_ref(), &processed.files).await?;
-        Ok(self.store().create_banner(&banner, by).await?)
+        let store = self.store();
+        Ok(
+            stored_then_recorded(storage.as_ref(), &files, store.create_banner(&banner, by))
+                .await?,
+        )
     }
 
     /// Makes an attachment from an uploaded document: checks it, stores it, records it.
@@ -173,44 +149,161 @@ impl AppState {
         let storage = self.media().ok_or(UploadFailure::NoStorage)?;
         let processed = process_attachment(&bytes, file_name, DEFAULT_MAX_ATTACHMENT_BYTES)
             .map_err(|e| e.into_invalid("file"))?;
-        put_all(storage.as_ref(), std::slice::from_ref(&processed.file)).await?;
         let attachment = NewAttachment {
             release_id,
             ..processed.attachment
         };
-        Ok(self.store().create_attachment(&attachment, by).await?)
+        let store = self.store();
+        let files = std::slice::from_ref(&processed.file);
+        Ok(stored_then_recorded(
+            storage.as_ref(),
+            files,
+            store.create_attachment(&attachment, by),
+        )
+        .await?)
+    }
+
+    /// Gives a translation a new banner from an upload, as a new revision with the same text:
+    /// checks the version first (so a stale form processes nothing), processes the images,
+    /// stores the files, then records the banner and the revision in one transaction. When
+    /// anything fails, no row is written and the files this upload added are deleted.
+    /// `alt` describes the image in the translation's language (may be empty while drafting).
+    pub async fn set_banner(
+        &self,
+        id: TranslationId,
+        version: i64,
+        upload: BannerUpload,
+        alt: &str,
+        by: By<'_>,
+    ) -> Result<TranslationDetail, UploadFailure> {
+        let storage = self.media().ok_or(UploadFailure::NoStorage)?;
+        let translation = self.current_version(id, version).await?;
+        let (mut banner, files) = banner_from_upload(upload).await?;
+        if !alt.trim().is_empty() {
+            banner.alt.insert(translation.lang, alt.trim().to_owned());
+        }
+        banner.validate()?;
+        let change = MediaChange::Banner(banner);
+        let store = self.store();
+        Ok(stored_then_recorded(
+            storage.as_ref(),
+            &files,
+            store.change_media(id, version, &change, by),
+        )
+        .await?)
+    }
+
+    /// Adds an uploaded document to a translation, as a new revision with the same text; the
+    /// same order and clean-up as [`AppState::set_banner`].
+    pub async fn add_attachment(
+        &self,
+        id: TranslationId,
+        version: i64,
+        bytes: Bytes,
+        file_name: &str,
+        by: By<'_>,
+    ) -> Result<TranslationDetail, UploadFailure> {
+        let storage = self.media().ok_or(UploadFailure::NoStorage)?;
+        self.current_version(id, version).await?;
+        let processed = process_attachment(&bytes, file_name, DEFAULT_MAX_ATTACHMENT_BYTES)
+            .map_err(|e| e.into_invalid("file"))?;
+        let change = MediaChange::Attachment(processed.attachment);
+        let store = self.store();
+        let files = std::slice::from_ref(&processed.file);
+        Ok(stored_then_recorded(
+            storage.as_ref(),
+            files,
+            store.change_media(id, version, &change, by),
+        )
+        .await?)
+    }
+
+    /// The translation, if it is still at `version`: an upload against a stale form is refused
+    /// before any work.
+    async fn current_version(
+        &self,
+        id: TranslationId,
+        version: i64,
+    ) -> Result<pressroom_core::release::Translation, StoreError> {
+        let translation = self.store().translation(id).await?;
+        if translation.version != version {
+            return Err(StoreError::Conflict {
+                expected: version,
+                current: translation.version,
+            });
+        }
+        Ok(translation)
     }
 }
 
-/// The editor and the API change media the same way: a new revision with the head's text.
-/// Saves a new revision of `id` with the head's text and `media`.
-pub(crate) async fn save_with_media(
-    state: &AppState,
-    by: By<'_>,
-    id: TranslationId,
-    version: i64,
-    media: &RevisionMedia,
-) -> Result<(), StoreError> {
-    let detail = state.store().translation_detail(id).await?;
-    let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
-    state
-        .store()
-        .save_revision_with_media(id, version, &input, media, by)
-        .await
-        .map(|_| ())
+/// Checks and processes a banner upload on a blocking thread (about a second for a camera
+/// photo): the banner record (without release or alt text) and its files.
+async fn banner_from_upload(
+    upload: BannerUpload,
+) -> Result<(pressroom_core::media::NewBanner, Vec<StoredFile>), UploadFailure> {
+    let processed = tokio::task::spawn_blocking(move || {
+        let input = match &upload {
+            BannerUpload::Single { image, focal } => BannerInput::Single {
+                image,
+                focal: *focal,
+            },
+            BannerUpload::Pair { desktop, mobile } => BannerInput::Pair { desktop, mobile },
+        };
+        process_banner(input, &Limits::default())
+    })
+    .await
+    .map_err(|e| StorageError::new("processing", e))?;
+    let processed = processed.map_err(|e| {
+        if e.error.is_user_error() {
+            UploadFailure::Invalid(e.into_invalid())
+        } else {
+            UploadFailure::Storage(StorageError::new("processing", e))
+        }
+    })?;
+    Ok((processed.banner, processed.files))
 }
 
-/// The media the newest revision shows, as ids.
-pub(crate) async fn current_media(
-    state: &AppState,
-    id: TranslationId,
-) -> Result<RevisionMedia, StoreError> {
-    let head = state.store().translation(id).await?.head_revision_id;
-    let shown = state.store().revision_media(head).await?;
-    Ok(RevisionMedia {
-        banner: shown.banner.map(|b| b.id),
-        attachments: shown.attachments.iter().map(|a| a.id).collect(),
-    })
+/// Files first, rows second: stores `files`, then runs `record`. If storing or recording
+/// fails, the files this call added are deleted again (those that were already there belong
+/// to other uploads of the same bytes), so a failed upload leaves neither rows nor files.
+async fn stored_then_recorded<T>(
+    storage: &dyn Storage,
+    files: &[StoredFile],
+    record: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, UploadFailure> {
+    let mut added = Vec::new();
+    let mut failure = None;
+    for file in files {
+        match storage.exists(&file.key).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => {
+                failure = Some(UploadFailure::Storage(e));
+                break;
+            }
+        }
+        match storage.put(&file.key, file.bytes.clone()).await {
+            Ok(()) => added.push(&file.key),
+            Err(e) => {
+                failure = Some(UploadFailure::Storage(e));
+                break;
+            }
+        }
+    }
+    let failure = match failure {
+        Some(failure) => failure,
+        None => match record.await {
+            Ok(value) => return Ok(value),
+            Err(e) => UploadFailure::Store(e),
+        },
+    };
+    for key in added {
+        if let Err(e) = storage.delete(key).await {
+            // `pressroom media gc` removes it later; the upload's own error matters more.
+            tracing::warn!(error = %e, key = %key.as_str(), "could not delete the file of a failed upload");
+        }
+    }
+    Err(failure)
 }
 
 /// The fields of a multipart form: files as bytes with their file names, text as text.
@@ -282,12 +375,6 @@ pub(crate) fn banner_upload(upload: &Upload) -> Result<BannerUpload, Invalid> {
             "choose one image (with its focal point), or a desktop image and a mobile image",
         )),
     }
-}
-
-async fn put_all(storage: &dyn Storage, files: &[StoredFile]) -> Result<(), StorageError> {
-    futures_util::future::try_join_all(files.iter().map(|f| storage.put(&f.key, f.bytes.clone())))
-        .await?;
-    Ok(())
 }
 
 /// What the release template shows of a revision's media: the banner as `<picture>` sources,

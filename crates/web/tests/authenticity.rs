@@ -32,6 +32,7 @@ async fn site(db: TestDb) -> Site {
             theme_dir: None,
             cache_bytes: 8 << 20,
         },
+        None,
     )
     .unwrap();
     Site {

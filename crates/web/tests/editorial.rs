@@ -618,7 +618,10 @@ async fn the_editor_shows_each_translations_language(db: TestDb) {
     let az_url = location.split('?').next().unwrap().to_owned();
     let (_, html) = author.get(&az_url).await;
     assert!(html.contains("Press release · az ·"), "{html}");
-    assert!(html.contains("<html lang=\"en\">"), "the interface stays English: {html}");
+    assert!(
+        html.contains("<html lang=\"en\">"),
+        "the interface stays English: {html}"
+    );
     assert!(html.contains("class=\"editor\" lang=\"az\""), "{html}");
     let release_id = html
         .split("/translate?lang=")

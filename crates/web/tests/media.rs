@@ -38,9 +38,7 @@ async fn media_site(db: TestDb) -> MediaSite {
         theme_dir: None,
         cache_bytes: 8 << 20,
     };
-    let state = AppState::new(db.store.clone(), config)
-        .unwrap()
-        .with_media(folder.clone());
+    let state = AppState::new(db.store.clone(), config, Some(folder.clone())).unwrap();
     MediaSite {
         site: Site {
             media: tempfile::tempdir().unwrap(),
@@ -337,7 +335,7 @@ async fn refused_uploads_store_nothing(db: TestDb) {
         "no row was recorded"
     );
 
-    let bare = AppState::new(m.site.db.store.clone(), WebConfig::default()).unwrap();
+    let bare = AppState::new(m.site.db.store.clone(), WebConfig::default(), None).unwrap();
     let failure = bare
         .upload_attachment(pdf(), "a.pdf", None, by)
         .await
@@ -398,4 +396,145 @@ pressroom_store::backends!(
     refused_uploads_store_nothing,
     media_addresses_that_name_no_file_are_404,
     a_release_page_with_media_is_valid_html,
+    a_failed_upload_leaves_no_rows_or_files,
 );
+
+/// Storage that stores the first `fail_after` files it is given and then fails, or that, on
+/// its first write, saves another revision of a translation (another editor saving while the
+/// upload is being stored), so recording the upload meets a stale version.
+#[derive(Debug)]
+struct Faulty {
+    inner: Arc<LocalFolder>,
+    fail_after: usize,
+    puts: std::sync::atomic::AtomicUsize,
+    race: Option<(pressroom_store::Store, i64, pressroom_core::user::User)>,
+}
+
+impl Storage for Faulty {
+    fn put<'a>(
+        &'a self,
+        key: &'a pressroom_media::MediaKey,
+        bytes: Bytes,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), pressroom_media::StorageError>> {
+        Box::pin(async move {
+            let n = self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 0
+                && let Some((store, id, user)) = &self.race
+            {
+                let detail = store.translation_detail(*id).await.unwrap();
+                let input = RevisionInput::from_revision(&detail.head, &detail.translation.slug);
+                store
+                    .save_revision(*id, detail.translation.version, &input, By::User(user))
+                    .await
+                    .unwrap();
+            }
+            if n >= self.fail_after {
+                return Err(pressroom_media::StorageError::new("faulty", "disk full"));
+            }
+            self.inner.put(key, bytes).await
+        })
+    }
+    fn get<'a>(
+        &'a self,
+        key: &'a pressroom_media::MediaKey,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<Bytes>, pressroom_media::StorageError>>
+    {
+        self.inner.get(key)
+    }
+    fn exists<'a>(
+        &'a self,
+        key: &'a pressroom_media::MediaKey,
+    ) -> futures_util::future::BoxFuture<'a, Result<bool, pressroom_media::StorageError>> {
+        self.inner.exists(key)
+    }
+    fn delete<'a>(
+        &'a self,
+        key: &'a pressroom_media::MediaKey,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), pressroom_media::StorageError>> {
+        self.inner.delete(key)
+    }
+    fn list(
+        &self,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        Result<Vec<pressroom_media::storage::StoredObject>, pressroom_media::StorageError>,
+    > {
+        self.inner.list()
+    }
+    fn describe(&self) -> String {
+        "faulty".to_owned()
+    }
+}
+
+/// A banner or attachment upload that fails half-way — the storage failing between files, or
+/// the translation changing before the rows are written — leaves no rows, no revision and no
+/// files behind.
+async fn a_failed_upload_leaves_no_rows_or_files(db: TestDb) {
+    let people = db.people().await;
+    let store = db.store.clone();
+    let detail = store
+        .create_release(
+            &NewRelease {
+                kind: "press-release".into(),
+                lang: "en".into(),
+                input: RevisionInput {
+                    title: "Harbour reopens".into(),
+                    body: "Ships may enter from today.".into(),
+                    ..Default::default()
+                },
+            },
+            By::User(&people.author),
+        )
+        .await
+        .unwrap();
+    let id = detail.translation.id;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = Arc::new(LocalFolder::new(&dir.path().join("media")));
+    let by = By::User(&people.author);
+    // A storage failing after three files, and storage that works while the translation
+    // changes under the upload; each for a banner and for an attachment.
+    for (fail_after, races) in [(3, false), (0, false), (usize::MAX, true)] {
+        for attachment in [false, true] {
+            if attachment && fail_after == 3 {
+                continue; // An attachment is one file.
+            }
+            let faulty = Arc::new(Faulty {
+                inner: folder.clone(),
+                fail_after,
+                puts: Default::default(),
+                race: races.then(|| (store.clone(), id, people.editor.clone())),
+            });
+            let state = AppState::new(store.clone(), WebConfig::default(), Some(faulty)).unwrap();
+            let version = store.translation(id).await.unwrap().version;
+            let result = if attachment {
+                state.add_attachment(id, version, pdf(), "a.pdf", by).await
+            } else {
+                let upload = BannerUpload::Single {
+                    image: photo(1600, 1000),
+                    focal: FocalPoint::new(500, 500).unwrap(),
+                };
+                state.set_banner(id, version, upload, "Harbour", by).await
+            };
+            let what = format!("fail after {fail_after}, race {races}, attachment {attachment}");
+            match (&result, races) {
+                (Err(UploadFailure::Store(pressroom_store::StoreError::Conflict { .. })), true)
+                | (Err(UploadFailure::Storage(_)), false) => {}
+                other => panic!("{what}: unexpected {other:?}"),
+            }
+            assert!(
+                store.media_keys().await.unwrap().is_empty(),
+                "{what}: no media row was recorded"
+            );
+            let head = store.translation(id).await.unwrap().head_revision_id;
+            let shown = store.revision_media(head).await.unwrap();
+            assert!(
+                shown.banner.is_none() && shown.attachments.is_empty(),
+                "{what}: no revision shows the failed upload"
+            );
+            assert!(
+                folder.list().await.unwrap().is_empty(),
+                "{what}: the files this upload stored were deleted"
+            );
+        }
+    }
+}

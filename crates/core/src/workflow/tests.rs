@@ -352,7 +352,11 @@ fn action_names_round_trip_and_bad_ones_name_the_field() {
         assert_eq!(kind.as_str().parse::<ActionKind>(), Ok(kind));
     }
     let err = "publish".parse::<ActionKind>().unwrap_err();
-    assert!(err.message_for("action").unwrap().contains("approve_publish"));
+    assert!(
+        err.message_for("action")
+            .unwrap()
+            .contains("approve_publish")
+    );
 }
 
 #[test]

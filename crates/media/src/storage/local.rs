@@ -83,6 +83,15 @@ impl Storage for LocalFolder {
         }))
     }
 
+    fn exists<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<bool, StorageError>> {
+        let path = self.path(key);
+        let this = self.clone();
+        Box::pin(self.blocking(move || {
+            path.try_exists()
+                .map_err(|e| this.error("looking for a file", e))
+        }))
+    }
+
     fn delete<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<(), StorageError>> {
         let path = self.path(key);
         let this = self.clone();

@@ -67,6 +67,10 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// The bytes under `key`, or `None` if there are none.
     fn get<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<Option<Bytes>, StorageError>>;
 
+    /// Whether `key` is stored. An upload that fails after writing its files deletes only the
+    /// ones that were not there before (keys are content hashes: another banner may share one).
+    fn exists<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<bool, StorageError>>;
+
     /// Removes `key`; removing a missing key succeeds (so a collection can be re-run).
     fn delete<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<(), StorageError>>;
 

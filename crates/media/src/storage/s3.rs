@@ -114,6 +114,16 @@ impl Storage for S3Storage {
         })
     }
 
+    fn exists<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<bool, StorageError>> {
+        Box::pin(async move {
+            match self.store.head(&self.path(key.as_str())).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(self.error("looking up", e)),
+            }
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a MediaKey) -> BoxFuture<'a, Result<(), StorageError>> {
         Box::pin(async move {
             match self.store.delete(&self.path(key.as_str())).await {

@@ -38,10 +38,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, WebError> {
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
-            .map_err(|e| WebError::BadRequest(format!("The form could not be read: {}", e.body_text())))?;
-        serde_html_form::from_bytes(&bytes)
-            .map(Self)
-            .map_err(|e| WebError::BadRequest(format!("The form could not be read ({e}); reload the page and try again.")))
+            .map_err(|e| {
+                WebError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+            })?;
+        serde_html_form::from_bytes(&bytes).map(Self).map_err(|e| {
+            WebError::BadRequest(format!(
+                "The form could not be read ({e}); reload the page and try again."
+            ))
+        })
     }
 }
 

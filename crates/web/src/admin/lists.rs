@@ -1,9 +1,9 @@
 //! The dashboard, the release list, and starting a release.
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use jiff::Timestamp;
 use minijinja::context;
 use pressroom_core::Invalid;

@@ -4,8 +4,6 @@
 //! Uploads are multipart forms; the guard checks their CSRF token from the query string
 //! (it cannot read a multipart body without buffering the upload).
 
-use std::collections::BTreeMap;
-
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +11,7 @@ use axum::routing::post;
 use axum::{Extension, Form, Router};
 use pressroom_core::Invalid;
 use pressroom_core::release::{RevisionInput, TranslationId};
-use pressroom_store::{By, StoreError};
+use pressroom_store::{By, MediaChange, StoreError};
 
 use super::Signed;
 use super::forms::Fields;
@@ -66,15 +64,13 @@ fn version(text: Option<&String>) -> Result<i64, WebError> {
     })
 }
 
+/// An upload's problem the uploader can fix, to show in the editor; faults become errors.
 fn failure(e: UploadFailure) -> Result<Invalid, WebError> {
     match e {
-        UploadFailure::Invalid(invalid) => Ok(invalid),
-        UploadFailure::Store(StoreError::Invalid(invalid)) => Ok(invalid),
-        UploadFailure::NoStorage => Err(WebError::Theme(
-            "media storage is not configured on this server".to_owned(),
-        )),
-        UploadFailure::Storage(e) => Err(WebError::Theme(format!("media storage failed: {e}"))),
-        UploadFailure::Store(e) => Err(e.into()),
+        UploadFailure::Invalid(invalid) | UploadFailure::Store(StoreError::Invalid(invalid)) => {
+            Ok(invalid)
+        }
+        other => Err(other.into()),
     }
 }
 
@@ -86,40 +82,17 @@ async fn upload_banner(
 ) -> Result<Response, WebError> {
     let upload = crate::media::read_upload(multipart).await?;
     let version = version(upload.text.get("version"))?;
-    let translation = state.store().translation(id).await?;
-    let alt_text = upload
-        .text
-        .get("alt")
-        .map(|a| a.trim().to_owned())
-        .unwrap_or_default();
-    let mut alt = BTreeMap::new();
-    if !alt_text.is_empty() {
-        alt.insert(translation.lang.clone(), alt_text);
-    }
     let banner_upload = match crate::media::banner_upload(&upload) {
         Ok(b) => b,
         Err(invalid) => return refused(&state, &signed, id, invalid).await,
     };
-    let banner = match state
-        .upload_banner(
-            banner_upload,
-            Some(translation.release_id),
-            alt,
-            By::User(&signed.user),
-        )
+    let alt = upload.text.get("alt").map_or("", String::as_str);
+    match state
+        .set_banner(id, version, banner_upload, alt, By::User(&signed.user))
         .await
     {
-        Ok(banner) => banner,
-        Err(e) => return refused(&state, &signed, id, failure(e)?).await,
-    };
-    let mut media = crate::media::current_media(&state, id).await?;
-    media.banner = Some(banner.id);
-    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/admin/translations/{id}?done=banner")).into_response())
-        }
-        Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
-        Err(e) => Err(e.into()),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/translations/{id}?done=banner")).into_response()),
+        Err(e) => refused(&state, &signed, id, failure(e)?).await,
     }
 }
 
@@ -131,7 +104,6 @@ async fn upload_attachment(
 ) -> Result<Response, WebError> {
     let upload = crate::media::read_upload(multipart).await?;
     let version = version(upload.text.get("version"))?;
-    let translation = state.store().translation(id).await?;
     let Some((name, bytes)) = upload.files.get("file").cloned() else {
         return refused(
             &state,
@@ -141,26 +113,14 @@ async fn upload_attachment(
         )
         .await;
     };
-    let attachment = match state
-        .upload_attachment(
-            bytes,
-            &name,
-            Some(translation.release_id),
-            By::User(&signed.user),
-        )
+    match state
+        .add_attachment(id, version, bytes, &name, By::User(&signed.user))
         .await
     {
-        Ok(a) => a,
-        Err(e) => return refused(&state, &signed, id, failure(e)?).await,
-    };
-    let mut media = crate::media::current_media(&state, id).await?;
-    media.attachments.push(attachment.id);
-    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
-        Ok(()) => {
+        Ok(_) => {
             Ok(Redirect::to(&format!("/admin/translations/{id}?done=attachment")).into_response())
         }
-        Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &signed, id, failure(e)?).await,
     }
 }
 
@@ -175,47 +135,22 @@ async fn change_media(
     let version: i64 = fields.get("version").parse().map_err(|_| {
         WebError::BadRequest("The form lacks its version; reload the editor.".to_owned())
     })?;
-    let translation = state.store().translation(id).await?;
-    let mut media = crate::media::current_media(&state, id).await?;
-    match fields.get("op") {
-        "alt" => {
-            let Some(banner_id) = media.banner else {
-                return refused(
-                    &state,
-                    &signed,
-                    id,
-                    Invalid::field("banner_alt", "there is no banner to describe"),
-                )
-                .await;
-            };
-            let mut alt = state.store().banner(banner_id).await?.spec.alt;
-            alt.insert(
-                translation.lang.clone(),
-                fields.get("alt").trim().to_owned(),
-            );
-            match state
-                .store()
-                .banner_with_alt(banner_id, &alt, By::User(&signed.user))
-                .await
-            {
-                Ok(banner) => media.banner = Some(banner.id),
-                Err(StoreError::Invalid(invalid)) => {
-                    return refused(&state, &signed, id, invalid).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        "remove_banner" => media.banner = None,
+    let change = match fields.get("op") {
+        "alt" => MediaChange::BannerAlt(fields.get("alt").to_owned()),
+        "remove_banner" => MediaChange::RemoveBanner,
         "remove_attachment" => {
-            let attachment: i64 = fields.get("attachment_id").parse().map_err(|_| {
+            MediaChange::RemoveAttachment(fields.get("attachment_id").parse().map_err(|_| {
                 WebError::BadRequest("Choose an attachment from the list.".to_owned())
-            })?;
-            media.attachments.retain(|a| *a != attachment);
+            })?)
         }
         _ => return Err(WebError::BadRequest("Unknown operation.".to_owned())),
-    }
-    match crate::media::save_with_media(&state, By::User(&signed.user), id, version, &media).await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/translations/{id}?done=media")).into_response()),
+    };
+    match state
+        .store()
+        .change_media(id, version, &change, By::User(&signed.user))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/translations/{id}?done=media")).into_response()),
         Err(StoreError::Invalid(invalid)) => refused(&state, &signed, id, invalid).await,
         Err(e) => Err(e.into()),
     }

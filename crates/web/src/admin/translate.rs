@@ -1,9 +1,9 @@
 //! Translating a release beside its source, and the revision history with diffs.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::release::TranslationId;

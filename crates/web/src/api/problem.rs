@@ -87,51 +87,50 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let mut response = (
             status,
             [(CONTENT_TYPE, "application/problem+json")],
             Json(self),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(crate::error::RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+impl From<crate::WebError> for Problem {
+    /// Through the same table as the HTML pages ([`crate::WebError::answer`]); invalid input
+    /// names its fields.
+    fn from(e: crate::WebError) -> Self {
+        if let crate::WebError::Store(
+            StoreError::Invalid(invalid) | StoreError::Workflow(WorkflowError::Invalid(invalid)),
+        ) = &e
+        {
+            return Self::invalid(invalid);
+        }
+        let answer = e.answer();
+        let detail = match &e {
+            crate::WebError::Store(StoreError::NotFound(what)) => format!("{what} not found"),
+            _ if answer.status.is_server_error() => e.public_message(),
+            other => other.to_string(),
+        };
+        Self::new(answer.status, answer.kind, answer.title, detail)
     }
 }
 
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(invalid)
-            | StoreError::Workflow(WorkflowError::Invalid(invalid)) => Self::invalid(&invalid),
-            StoreError::Workflow(w @ WorkflowError::Forbidden { .. }) => Self::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Not allowed",
-                w.to_string(),
-            ),
-            StoreError::Workflow(w) => Self::new(
-                StatusCode::CONFLICT,
-                "workflow",
-                "Not possible now",
-                w.to_string(),
-            ),
-            StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
-            e @ StoreError::Conflict { .. } => Self::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Edit conflict",
-                e.to_string(),
-            ),
-            StoreError::Duplicate(msg) => {
-                Self::new(StatusCode::CONFLICT, "duplicate", "Already exists", msg)
-            }
-            other => {
-                tracing::error!(error = %other, "API request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    "The server could not complete the request; try again shortly.",
-                )
-            }
-        }
+        crate::WebError::Store(e).into()
+    }
+}
+
+impl From<crate::UploadFailure> for Problem {
+    fn from(e: crate::UploadFailure) -> Self {
+        crate::WebError::from(e).into()
     }
 }

@@ -439,22 +439,6 @@ async fn read_upload(multipart: axum::extract::Multipart) -> Result<crate::media
         .map_err(|e| Problem::bad_request(e.to_string()))
 }
 
-fn upload_problem(e: crate::UploadFailure) -> Problem {
-    match e {
-        crate::UploadFailure::Invalid(invalid) => Problem::invalid(&invalid),
-        crate::UploadFailure::Store(e) => e.into(),
-        other => {
-            tracing::error!(error = %other, "media upload failed");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "the upload could not be stored; try again shortly",
-            )
-        }
-    }
-}
-
 fn upload_version(upload: &crate::media::Upload) -> Result<i64, Problem> {
     upload
         .text
@@ -487,29 +471,12 @@ pub(crate) async fn upload_banner(
     let id = id_param(&id)?;
     let upload = read_upload(multipart).await?;
     let version = upload_version(&upload)?;
-    let translation = state.store().translation(id).await?;
     let banner_upload = crate::media::banner_upload(&upload).map_err(|i| Problem::invalid(&i))?;
-    let mut alt = std::collections::BTreeMap::new();
-    if let Some(text) = upload
-        .text
-        .get("alt")
-        .map(|a| a.trim())
-        .filter(|a| !a.is_empty())
-    {
-        alt.insert(translation.lang.clone(), text.to_owned());
-    }
-    let by = By::User(&caller.0.user);
-    let banner = state
-        .upload_banner(banner_upload, Some(translation.release_id), alt, by)
-        .await
-        .map_err(upload_problem)?;
-    let mut media = crate::media::current_media(&state, id).await?;
-    media.banner = Some(banner.id);
-    crate::media::save_with_media(&state, by, id, version, &media).await?;
-    Ok(Json(TranslationOut::from(
-        state.store().translation_detail(id).await?,
-    ))
-    .into_response())
+    let alt = upload.text.get("alt").map_or("", String::as_str);
+    let detail = state
+        .set_banner(id, version, banner_upload, alt, By::User(&caller.0.user))
+        .await?;
+    Ok(Json(TranslationOut::from(detail)).into_response())
 }
 
 /// Adds an attachment (multipart: `file`, `version`).
@@ -529,23 +496,14 @@ pub(crate) async fn upload_attachment(
     let id = id_param(&id)?;
     let upload = read_upload(multipart).await?;
     let version = upload_version(&upload)?;
-    let translation = state.store().translation(id).await?;
     let Some((name, bytes)) = upload.files.get("file").cloned() else {
         return Err(Problem::invalid(&Invalid::field(
             "file",
             "send the document as the form field `file`",
         )));
     };
-    let by = By::User(&caller.0.user);
-    let attachment = state
-        .upload_attachment(bytes, &name, Some(translation.release_id), by)
-        .await
-        .map_err(upload_problem)?;
-    let mut media = crate::media::current_media(&state, id).await?;
-    media.attachments.push(attachment.id);
-    crate::media::save_with_media(&state, by, id, version, &media).await?;
-    Ok(Json(TranslationOut::from(
-        state.store().translation_detail(id).await?,
-    ))
-    .into_response())
+    let detail = state
+        .add_attachment(id, version, bytes, &name, By::User(&caller.0.user))
+        .await?;
+    Ok(Json(TranslationOut::from(detail)).into_response())
 }

@@ -34,9 +34,7 @@ pub async fn site_with(db: TestDb, theme_dir: Option<std::path::PathBuf>) -> Sit
     };
     let media = tempfile::tempdir().unwrap();
     let storage = pressroom_media::storage::open("", media.path()).unwrap();
-    let state = AppState::new(db.store.clone(), config)
-        .unwrap()
-        .with_media(storage);
+    let state = AppState::new(db.store.clone(), config, Some(storage)).unwrap();
     Site {
         media,
         app: router(state),
