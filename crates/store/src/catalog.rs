@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::audit::{NewAuditEntry, append};
-use crate::error::is_unique_violation;
+use crate::error::duplicate;
 use crate::rows::{from_json, instant, micros, to_json};
 use crate::users::By;
 use crate::{Result, Store, StoreError};
@@ -19,6 +19,20 @@ use crate::{Result, Store, StoreError};
 const SITE_SETTINGS_KEY: &str = "site";
 
 impl Store {
+    /// Ends a change to the reference data: audits it, commits, and tells the listeners what
+    /// readers now see differently. Every catalog write ends here.
+    async fn commit_catalog(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        entry: NewAuditEntry<'_>,
+        change: crate::Change,
+    ) -> Result<()> {
+        append(&mut *tx, entry).await?;
+        tx.commit().await?;
+        self.notify(&change);
+        Ok(())
+    }
+
     /// The site settings; defaults until an admin saves them.
     pub async fn site_settings(&self) -> Result<SiteSettings> {
         match self.setting(SITE_SETTINGS_KEY).await? {
@@ -54,18 +68,17 @@ impl Store {
         .bind(value)
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "settings.update",
                 format!("setting:{key}"),
                 json!({ "value": value }),
             ),
+            crate::Change::Site,
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -84,18 +97,17 @@ impl Store {
         .bind(to_json(&series.templates)?)
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "series.save",
                 format!("series:{}", series.key),
                 serde_json::to_value(series).unwrap_or_default(),
             ),
+            crate::Change::Site,
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -145,18 +157,17 @@ impl Store {
         .bind(position)
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "kind.save",
                 format!("kind:{}", kind.key),
                 serde_json::to_value(kind).unwrap_or_default(),
             ),
+            crate::Change::Site,
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Site);
         Ok(())
     }
 
@@ -210,27 +221,22 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Duplicate(format!(
-                        "a topic with the slug `{slug_text}` exists already"
-                    ))
-                } else {
-                    e.into()
-                }
+                duplicate(e, || {
+                    format!("a topic with the slug `{slug_text}` exists already")
+                })
             })?;
         let id: TopicId = row.try_get("id")?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "topic.add",
                 format!("topic:{id}"),
                 json!({ "slug": slug_text, "names": names }),
             ),
+            crate::Change::Site,
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Site);
         Ok(Topic {
             id,
             slug: slug_text.to_owned(),
@@ -283,27 +289,22 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Duplicate(format!(
-                    "a spokesperson with the key `{key}` exists already"
-                ))
-            } else {
-                e.into()
-            }
+            duplicate(e, || {
+                format!("a spokesperson with the key `{key}` exists already")
+            })
         })?;
         let id = row.try_get("id")?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "spokesperson.add",
                 format!("spokesperson:{id}"),
                 json!({ "key": key }),
             ),
+            crate::Change::Site,
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Site);
         Ok(Spokesperson {
             id,
             key: key.to_owned(),
@@ -370,21 +371,20 @@ impl Store {
         .bind(by.id())
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut *tx,
+        self.commit_catalog(
+            tx,
             NewAuditEntry::new(
                 &by,
                 "page.save",
                 format!("page:{page_slug}:{lang}"),
                 json!({ "title": title }),
             ),
+            crate::Change::Page {
+                slug: page_slug.to_owned(),
+                lang: lang.to_owned(),
+            },
         )
         .await?;
-        tx.commit().await?;
-        self.notify(&crate::Change::Page {
-            slug: page_slug.to_owned(),
-            lang: lang.to_owned(),
-        });
         Ok(())
     }
 

@@ -86,6 +86,16 @@ impl StoreError {
     }
 }
 
+/// A unique-constraint violation as [`StoreError::Duplicate`] with `message` (saying what is
+/// taken and what to do), any other database error as it is.
+pub(crate) fn duplicate(err: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::Duplicate(message())
+    } else {
+        err.into()
+    }
+}
+
 /// Whether a database error is a unique-constraint violation, on either backend.
 pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {

@@ -10,11 +10,24 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use pressroom_core::signing::{Ed25519Key, Sign};
 
+use jiff::Timestamp;
+use pressroom_core::release::{RevisionInput, TranslationId};
 use pressroom_core::settings::SiteSettings;
 use pressroom_core::user::{Role, User};
+use pressroom_core::workflow::Action;
 
 use crate::rows::sql;
-use crate::{Backend, By, Store};
+use crate::{Backend, By, NewRelease, Store, TranslationDetail};
+
+/// A release text titled `title`, with a one-sentence lead and body.
+pub fn sample_text(title: &str) -> RevisionInput {
+    RevisionInput {
+        title: title.into(),
+        lead: "Lead.".into(),
+        body: "Body text.".into(),
+        ..Default::default()
+    }
+}
 
 /// A store on a fresh, empty database.
 pub struct TestDb {
@@ -87,7 +100,7 @@ impl TestDb {
             "t_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
-            jiff::Timestamp::now().as_millisecond() % 1_000_000
+            Timestamp::now().as_millisecond() % 1_000_000
         );
         let admin = Store::connect(&base)
             .await
@@ -114,6 +127,44 @@ impl TestDb {
             Backend::Sqlite => Some(Self::sqlite().await),
             Backend::Postgres => Self::postgres().await,
         }
+    }
+
+    /// Drafts a release of `kind` in `lang` with `input`, as `by`.
+    pub async fn draft(
+        &self,
+        kind: &str,
+        lang: &str,
+        input: RevisionInput,
+        by: &User,
+    ) -> TranslationDetail {
+        let new = NewRelease {
+            kind: kind.into(),
+            lang: lang.into(),
+            input,
+        };
+        self.store
+            .create_release(&new, By::User(by))
+            .await
+            .expect("create a release")
+    }
+
+    /// Submits (as the author) and approves (as the editor) a translation at `when`: the
+    /// two-person path to a first publication.
+    pub async fn submit_and_approve(&self, id: TranslationId, people: &People, when: Timestamp) {
+        self.store
+            .apply(id, None, &Action::Submit, By::User(&people.author), when)
+            .await
+            .expect("submit");
+        self.store
+            .apply(
+                id,
+                None,
+                &Action::ApprovePublish { correction: None },
+                By::User(&people.editor),
+                when,
+            )
+            .await
+            .expect("approve and publish");
     }
 
     /// Sets the site up with default settings (languages az, en, ru) and one user per role.

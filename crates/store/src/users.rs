@@ -14,7 +14,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{NewAuditEntry, append};
-use crate::error::is_unique_violation;
+use crate::error::duplicate;
 use crate::rows::{micros, parse, sql};
 use crate::{Result, Store, StoreError};
 
@@ -118,13 +118,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Duplicate(format!(
-                    "the username `{username}` is taken; choose another"
-                ))
-            } else {
-                e.into()
-            }
+            duplicate(e, || {
+                format!("the username `{username}` is taken; choose another")
+            })
         })?;
         let id: UserId = row.try_get("id")?;
         append(

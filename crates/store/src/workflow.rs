@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{NewAuditEntry, append};
 use crate::authenticity::{log_withdrawal, sign_publication};
-use crate::error::is_unique_violation;
+use crate::error::duplicate;
 use crate::releases::{
     RELEASE_COLUMNS, head_author, lock_translation, release_from_row, workflow_actor,
 };
@@ -270,14 +270,12 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Duplicate(format!(
+                duplicate(e, || {
+                    format!(
                         "number {} of {} in series `{}` belongs to another release",
                         number.seq, number.year, number.series
-                    ))
-                } else {
-                    e.into()
-                }
+                    )
+                })
             })?;
         sqlx::query(
             "INSERT INTO number_counters (series, year, last_seq) VALUES ($1, $2, $3) \

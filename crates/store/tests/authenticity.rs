@@ -15,38 +15,19 @@ const BODY: &str = "**Baku, 4 October.** The Minister of Water and Coastal Affai
                     dam in spring.\n\nThe parties agreed to meet again in November.";
 
 async fn publish(db: &TestDb, p: &People, title: &str, body: &str) -> i64 {
-    let new = NewRelease {
-        kind: "press-release".into(),
-        lang: "en".into(),
-        input: RevisionInput {
-            title: title.into(),
-            lead: "Talks on the dam.".into(),
-            body: body.into(),
-            ..Default::default()
-        },
+    let text = RevisionInput {
+        title: title.into(),
+        lead: "Talks on the dam.".into(),
+        body: body.into(),
+        ..Default::default()
     };
     let id = db
-        .store
-        .create_release(&new, By::User(&p.author))
+        .draft("press-release", "en", text, &p.author)
         .await
-        .unwrap()
         .translation
         .id;
-    let at: Timestamp = "2021-10-04T07:30:00Z".parse().unwrap();
-    db.store
-        .apply(id, None, &Action::Submit, By::User(&p.author), at)
-        .await
-        .unwrap();
-    db.store
-        .apply(
-            id,
-            None,
-            &Action::ApprovePublish { correction: None },
-            By::User(&p.editor),
-            at,
-        )
-        .await
-        .unwrap();
+    db.submit_and_approve(id, p, "2021-10-04T07:30:00Z".parse().unwrap())
+        .await;
     id
 }
 

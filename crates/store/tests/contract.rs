@@ -6,16 +6,11 @@ use pressroom_core::numbering::NumberSeries;
 use pressroom_core::release::{ReleaseKey, RevisionInput, release_key};
 use pressroom_core::user::{Role, User};
 use pressroom_core::workflow::{Action, Correction, State, WorkflowError};
-use pressroom_store::testing::{People, TEST_PASSWORD, TestDb};
+use pressroom_store::testing::{People, TEST_PASSWORD, TestDb, sample_text};
 use pressroom_store::{By, NewRelease, ReleaseFilter, StoreError};
 
 fn input(title: &str) -> RevisionInput {
-    RevisionInput {
-        title: title.into(),
-        lead: "Lead.".into(),
-        body: "Body text.".into(),
-        ..Default::default()
-    }
+    sample_text(title)
 }
 
 fn at(s: &str) -> Timestamp {
@@ -23,36 +18,13 @@ fn at(s: &str) -> Timestamp {
 }
 
 async fn draft(db: &TestDb, kind: &str, lang: &str, title: &str, by: &User) -> i64 {
-    let new = NewRelease {
-        kind: kind.into(),
-        lang: lang.into(),
-        input: input(title),
-    };
-    db.store
-        .create_release(&new, By::User(by))
-        .await
-        .unwrap()
-        .translation
-        .id
+    db.draft(kind, lang, input(title), by).await.translation.id
 }
 
 /// Drafts, submits (author) and approves (editor) a press release at `when`.
 async fn publish_reviewed(db: &TestDb, p: &People, title: &str, when: Timestamp) -> i64 {
     let id = draft(db, "press-release", "en", title, &p.author).await;
-    db.store
-        .apply(id, None, &Action::Submit, By::User(&p.author), when)
-        .await
-        .unwrap();
-    db.store
-        .apply(
-            id,
-            None,
-            &Action::ApprovePublish { correction: None },
-            By::User(&p.editor),
-            when,
-        )
-        .await
-        .unwrap();
+    db.submit_and_approve(id, p, when).await;
     id
 }
 

@@ -7,11 +7,10 @@ use pressroom_core::media::{
     AltText, AttachmentFormat, BannerVariant, CropKind, FocalPoint, MediaFile, MediaKind,
     NewAttachment, NewBanner, Rect, RevisionMedia, VariantFormat,
 };
-use pressroom_core::release::RevisionInput;
 use pressroom_core::user::User;
 use pressroom_core::workflow::{Action, State};
-use pressroom_store::testing::{People, TestDb};
-use pressroom_store::{By, NewRelease, StoreError};
+use pressroom_store::testing::{People, TestDb, sample_text};
+use pressroom_store::{By, StoreError};
 
 fn file(tag: &str, name: &str, kind: MediaKind) -> MediaFile {
     let hash = format!(
@@ -86,22 +85,10 @@ fn attachment(tag: &str, name: &str) -> NewAttachment {
     }
 }
 
-fn input(title: &str) -> RevisionInput {
-    RevisionInput {
-        title: title.into(),
-        lead: "Lead.".into(),
-        body: "Body text.".into(),
-        ..Default::default()
-    }
-}
-
 async fn draft(db: &TestDb, lang: &str, title: &str, by: &User) -> (i64, i64, i64) {
-    let new = NewRelease {
-        kind: "press-release".into(),
-        lang: lang.into(),
-        input: input(title),
-    };
-    let detail = db.store.create_release(&new, By::User(by)).await.unwrap();
+    let detail = db
+        .draft("press-release", lang, sample_text(title), by)
+        .await;
     (detail.release.id, detail.translation.id, detail.head.id)
 }
 
@@ -251,7 +238,7 @@ async fn a_revision_shows_its_media_for_ever(db: TestDb) {
         .save_revision(
             t,
             version,
-            &input("Banner news, edited"),
+            &sample_text("Banner news, edited"),
             By::User(&p.author),
         )
         .await
@@ -265,7 +252,7 @@ async fn a_revision_shows_its_media_for_ever(db: TestDb) {
         .save_revision_with_media(
             t,
             second.translation.version,
-            &input("Banner news, new picture"),
+            &sample_text("Banner news, new picture"),
             &RevisionMedia {
                 banner: Some(b.id),
                 attachments: vec![doc1.id],
@@ -297,7 +284,7 @@ async fn a_revision_shows_its_media_for_ever(db: TestDb) {
         .save_revision_with_media(
             t,
             third.translation.version,
-            &input("Broken"),
+            &sample_text("Broken"),
             &RevisionMedia {
                 banner: Some(9999),
                 attachments: vec![doc1.id, doc1.id, 8888],
@@ -394,7 +381,7 @@ async fn publishing_needs_alt_text_in_the_translation_language(db: TestDb) {
         .save_revision_with_media(
             t,
             refused.version,
-            &input("Alt text"),
+            &sample_text("Alt text"),
             &RevisionMedia {
                 banner: Some(described.id),
                 attachments: vec![],

@@ -132,10 +132,7 @@ impl AppState {
         banner.alt = alt;
         banner.validate()?;
         let store = self.store();
-        Ok(
-            stored_then_recorded(storage.as_ref(), &files, store.create_banner(&banner, by))
-                .await?,
-        )
+        stored_then_recorded(storage.as_ref(), &files, store.create_banner(&banner, by)).await
     }
 
     /// Makes an attachment from an uploaded document: checks it, stores it, records it.
@@ -155,12 +152,12 @@ impl AppState {
         };
         let store = self.store();
         let files = std::slice::from_ref(&processed.file);
-        Ok(stored_then_recorded(
+        stored_then_recorded(
             storage.as_ref(),
             files,
             store.create_attachment(&attachment, by),
         )
-        .await?)
+        .await
     }
 
     /// Gives a translation a new banner from an upload, as a new revision with the same text:
@@ -185,12 +182,12 @@ impl AppState {
         banner.validate()?;
         let change = MediaChange::Banner(banner);
         let store = self.store();
-        Ok(stored_then_recorded(
+        stored_then_recorded(
             storage.as_ref(),
             &files,
             store.change_media(id, version, &change, by),
         )
-        .await?)
+        .await
     }
 
     /// Adds an uploaded document to a translation, as a new revision with the same text; the
@@ -210,12 +207,12 @@ impl AppState {
         let change = MediaChange::Attachment(processed.attachment);
         let store = self.store();
         let files = std::slice::from_ref(&processed.file);
-        Ok(stored_then_recorded(
+        stored_then_recorded(
             storage.as_ref(),
             files,
             store.change_media(id, version, &change, by),
         )
-        .await?)
+        .await
     }
 
     /// The translation, if it is still at `version`: an upload against a stale form is refused
