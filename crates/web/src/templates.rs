@@ -12,87 +12,9 @@ use serde::Serialize;
 use crate::WebError;
 use crate::i18n::I18n;
 
-const EMBEDDED: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("home.html", include_str!("../templates/home.html")),
-    ("listing.html", include_str!("../templates/listing.html")),
-    ("release.html", include_str!("../templates/release.html")),
-    ("page.html", include_str!("../templates/page.html")),
-    ("verify.html", include_str!("../templates/verify.html")),
-    ("macros.html", include_str!("../templates/macros.html")),
-    (
-        "admin/base.html",
-        include_str!("../templates/admin/base.html"),
-    ),
-    (
-        "admin/macros.html",
-        include_str!("../templates/admin/macros.html"),
-    ),
-    (
-        "admin/login.html",
-        include_str!("../templates/admin/login.html"),
-    ),
-    (
-        "admin/code.html",
-        include_str!("../templates/admin/code.html"),
-    ),
-    (
-        "admin/dashboard.html",
-        include_str!("../templates/admin/dashboard.html"),
-    ),
-    (
-        "admin/releases.html",
-        include_str!("../templates/admin/releases.html"),
-    ),
-    (
-        "admin/new.html",
-        include_str!("../templates/admin/new.html"),
-    ),
-    (
-        "admin/editor.html",
-        include_str!("../templates/admin/editor.html"),
-    ),
-    (
-        "admin/translate.html",
-        include_str!("../templates/admin/translate.html"),
-    ),
-    (
-        "admin/conflict.html",
-        include_str!("../templates/admin/conflict.html"),
-    ),
-    (
-        "admin/history.html",
-        include_str!("../templates/admin/history.html"),
-    ),
-    (
-        "admin/audit.html",
-        include_str!("../templates/admin/audit.html"),
-    ),
-    (
-        "admin/users.html",
-        include_str!("../templates/admin/users.html"),
-    ),
-    (
-        "admin/tokens.html",
-        include_str!("../templates/admin/tokens.html"),
-    ),
-    (
-        "admin/settings.html",
-        include_str!("../templates/admin/settings.html"),
-    ),
-    (
-        "admin/pages.html",
-        include_str!("../templates/admin/pages.html"),
-    ),
-    (
-        "admin/page_edit.html",
-        include_str!("../templates/admin/page_edit.html"),
-    ),
-    (
-        "admin/account.html",
-        include_str!("../templates/admin/account.html"),
-    ),
-];
+/// (name, source) of every file under `templates/`, made by `build.rs`: a new template is
+/// embedded by adding its file.
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
 
 /// The template environment.
 pub(crate) struct Templates {
@@ -178,4 +100,23 @@ fn html_formatter(
     }
     out.write_str(&escaped)
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_under_templates_is_embedded_and_compiles() {
+        let names: Vec<&str> = EMBEDDED.iter().map(|(name, _)| *name).collect();
+        assert!(names.contains(&"base.html") && names.contains(&"admin/base.html"));
+        let i18n = Arc::new(I18n::new().unwrap());
+        let templates = Templates::new(None, i18n);
+        for name in names {
+            assert!(
+                templates.env.get_template(name).is_ok(),
+                "{name} does not compile"
+            );
+        }
+    }
 }
