@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use fluent_bundle::FluentValue;
-use minijinja::Environment;
 use minijinja::value::{Kwargs, Value};
+use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
 use crate::WebError;
 use crate::i18n::I18n;
+use crate::view::xml_escape;
 
 /// (name, source) of every file under `templates/`, made by `build.rs`: a new template is
 /// embedded by adding its file.
@@ -63,7 +64,8 @@ impl Templates {
                 .find(|(n, _)| *n == name)
                 .map(|(_, src)| (*src).to_owned()))
         });
-        env.set_formatter(html_formatter);
+        env.set_auto_escape_callback(auto_escape);
+        env.set_formatter(formatter);
         Self { env }
     }
 
@@ -73,20 +75,40 @@ impl Templates {
     }
 }
 
-/// Escapes the five characters that matter in HTML text and attributes, and nothing else:
+/// How a template's output is escaped, by its name: `.xml` (feeds, the sitemap) as XML, `.html`
+/// as HTML, anything else (robots.txt) not at all.
+fn auto_escape(name: &str) -> AutoEscape {
+    if name.ends_with(".xml") {
+        AutoEscape::Custom("xml")
+    } else {
+        minijinja::default_auto_escape_callback(name)
+    }
+}
+
+/// Writes a value as its template's escaping requires.
+///
+/// HTML escapes the five characters that matter in text and attributes, and nothing else:
 /// minijinja's default also escapes `/`, which turns every URL and "No:367/21" into entities.
-fn html_formatter(
+/// XML goes through [`xml_escape`], the one XML escaper, which also drops the control
+/// characters XML 1.0 forbids.
+fn formatter(
     out: &mut minijinja::Output<'_>,
     state: &minijinja::State<'_, '_>,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    if value.is_safe() || !matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
-        return minijinja::escape_formatter(out, state, value);
-    }
+    let escape: fn(&str) -> String = match state.auto_escape() {
+        AutoEscape::Html if !value.is_safe() => html_escape,
+        AutoEscape::Custom("xml") if !value.is_safe() => xml_escape,
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
     if value.is_undefined() || value.is_none() {
         return Ok(());
     }
-    let text = value.to_string();
+    out.write_str(&escape(&value.to_string()))
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
+
+fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -98,8 +120,7 @@ fn html_formatter(
             other => escaped.push(other),
         }
     }
-    out.write_str(&escaped)
-        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    escaped
 }
 
 #[cfg(test)]
@@ -118,5 +139,36 @@ mod tests {
                 "{name} does not compile"
             );
         }
+    }
+
+    #[test]
+    fn a_theme_feed_is_escaped_as_xml_and_robots_txt_not_at_all() {
+        let theme = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(theme.path().join("templates")).unwrap();
+        std::fs::write(
+            theme.path().join("templates/rss.xml"),
+            "<title>{{ v }}</title>",
+        )
+        .unwrap();
+        let templates = Templates::new(
+            Some(theme.path().to_path_buf()),
+            Arc::new(I18n::new().unwrap()),
+        );
+        let v = "Minister's <b>\u{1}&";
+        assert_eq!(
+            templates
+                .render("rss.xml", minijinja::context! { v })
+                .unwrap(),
+            "<title>Minister&apos;s &lt;b&gt;&amp;</title>"
+        );
+        assert!(
+            templates
+                .render(
+                    "robots.txt",
+                    minijinja::context! { base_url => "https://x.org/a&b" }
+                )
+                .unwrap()
+                .contains("Sitemap: https://x.org/a&b/sitemap.xml")
+        );
     }
 }
