@@ -1,13 +1,17 @@
 //! Line diffs between two texts, for comparing revisions and conflicting saves.
 //!
-//! A longest-common-subsequence diff over lines: quadratic, which is fine for press releases
-//! (a few hundred lines); inputs past [`MAX_LINES`] are compared as wholes rather than risk a
-//! slow page.
+//! Myers' algorithm from `similar`, in time and memory proportional to the texts and their
+//! differences rather than to their product. A wholly rewritten or huge text could still take
+//! long to diff minimally, so each diff has a [`DEADLINE`]: past it the rest is shown as removed
+//! and added, which is correct, only coarser, and never a slow page.
+
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use similar::{Algorithm, ChangeTag, capture_diff_slices_deadline};
 
-/// Longest inputs (in lines) diffed line by line.
-pub const MAX_LINES: usize = 4_000;
+/// The longest a diff searches for the fewest changes before it settles for a coarser answer.
+pub const DEADLINE: Duration = Duration::from_millis(200);
 
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,42 +29,30 @@ pub enum Line {
 pub fn lines(old: &str, new: &str) -> Vec<Line> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    if a.len() > MAX_LINES || b.len() > MAX_LINES {
-        return a
-            .iter()
-            .map(|l| Line::Removed((*l).to_owned()))
-            .chain(b.iter().map(|l| Line::Added((*l).to_owned())))
-            .collect();
-    }
-    // lcs[i][j] = length of the LCS of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
     let mut out = Vec::with_capacity(a.len().max(b.len()));
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            out.push(Line::Same(a[i].to_owned()));
-            i += 1;
-            j += 1;
-        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
-            out.push(Line::Removed(a[i].to_owned()));
-            i += 1;
-        } else {
-            out.push(Line::Added(b[j].to_owned()));
-            j += 1;
-        }
+    for (tag, run) in runs(&a, &b) {
+        let make = match tag {
+            ChangeTag::Equal => Line::Same,
+            ChangeTag::Delete => Line::Removed,
+            ChangeTag::Insert => Line::Added,
+        };
+        out.extend(run.iter().map(|l| make((*l).to_owned())));
     }
-    out.extend(a[i..].iter().map(|l| Line::Removed((*l).to_owned())));
-    out.extend(b[j..].iter().map(|l| Line::Added((*l).to_owned())));
     out
+}
+
+/// The runs of `old` and `new` (lines or words) that are kept, removed or added, in order; a
+/// replaced run comes as its removal followed by its addition. Shared by the line diff here and
+/// the word diff of `verify`, so both have the same algorithm and deadline.
+pub(crate) fn runs<'s, T: Eq + std::hash::Hash>(
+    old: &'s [T],
+    new: &'s [T],
+) -> Vec<(ChangeTag, &'s [T])> {
+    let deadline = Instant::now().checked_add(DEADLINE);
+    capture_diff_slices_deadline(Algorithm::Myers, old, new, deadline)
+        .iter()
+        .flat_map(|op| op.iter_slices(old, new))
+        .collect()
 }
 
 #[cfg(test)]
@@ -86,5 +78,34 @@ mod tests {
                 .all(|l| matches!(l, Line::Same(_)))
         );
         assert_eq!(lines("", "x"), vec![Line::Added("x".into())]);
+    }
+
+    #[test]
+    fn a_huge_rewrite_is_diffed_within_the_deadline_and_stays_correct() {
+        // Repeating lines in different periods: many partial matches, the slow case for Myers.
+        let old: String = (0..30_000).map(|i| format!("line {}\n", i % 7)).collect();
+        let new: String = (0..30_000).map(|i| format!("line {}\n", i % 11)).collect();
+        let started = Instant::now();
+        let diff = lines(&old, &new);
+        assert!(
+            started.elapsed() < DEADLINE * 25,
+            "took {:?}",
+            started.elapsed()
+        );
+        let side = |keep: fn(&Line) -> Option<&String>| -> String {
+            diff.iter()
+                .filter_map(keep)
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        let before = side(|l| match l {
+            Line::Same(t) | Line::Removed(t) => Some(t),
+            Line::Added(_) => None,
+        });
+        let after = side(|l| match l {
+            Line::Same(t) | Line::Added(t) => Some(t),
+            Line::Removed(_) => None,
+        });
+        assert_eq!((before, after), (old, new));
     }
 }

@@ -4,6 +4,8 @@
 //! well everywhere (`/az/releases/2021/367-xarici-isler-naziri`); letters of other scripts are
 //! kept as they are and percent-encoded by the browser.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 use crate::language::lowercase;
 
 /// The longest slug we make, in characters; longer titles are cut at a word boundary.
@@ -41,18 +43,17 @@ pub fn slugify(lang: &str, title: &str) -> String {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters: for query values, share
-/// links and `otpauth://` labels.
+/// Everything but RFC 3986's unreserved characters (letters, digits, `-`, `_`, `.`, `~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (`%XX`, uppercase): for
+/// query values, share links and `otpauth://` labels, where `/`, `&` and `:` must not survive.
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// Whether `s` is a slug as [`slugify`] makes them (what a person may type in the editor).
@@ -151,6 +152,15 @@ mod tests {
         );
         assert_eq!(slugify("fa", "بیانیه وزارت"), "بیانیه-وزارت");
         assert_eq!(slugify("en", "¿?!"), "release");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("Az-09_.~"), "Az-09_.~");
+        assert_eq!(
+            percent_encode("a b/&?=:#%+ç"),
+            "a%20b%2F%26%3F%3D%3A%23%25%2B%C3%A7"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
+use subtle::{Choice, ConstantTimeEq};
 
 /// Seconds per step.
 const STEP: i64 = 30;
@@ -71,10 +72,14 @@ pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
     let Some(secret) = base32_decode(secret_base32) else {
         return false;
     };
-    code.len() == 6
-        && [-STEP, 0, STEP]
-            .iter()
-            .any(|d| code_at(&secret, unix_seconds + d) == code)
+    // Every window is compared, each in constant time, so timing tells nothing about the code.
+    let matched = [-STEP, 0, STEP].iter().fold(Choice::from(0), |found, d| {
+        found
+            | code_at(&secret, unix_seconds + d)
+                .as_bytes()
+                .ct_eq(code.as_bytes())
+    });
+    code.len() == 6 && bool::from(matched)
 }
 
 /// The `otpauth://` URI authenticator apps read (label: site and username).

@@ -9,9 +9,10 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
+use similar::ChangeTag;
 
-use crate::markdown;
 use crate::signing::{ReleasePayload, sha256_hex};
+use crate::{diff, markdown};
 
 /// The fewest words a pasted text must have to be checked: shorter texts match too much.
 pub const MIN_WORDS: usize = 6;
@@ -148,86 +149,29 @@ pub fn quoted_window<'a>(checked: &str, published: &'a str) -> Vec<&'a str> {
     }
 }
 
-/// The largest table the word diff fills; beyond it, the changed middle is shown whole.
-const MAX_DIFF_CELLS: usize = 4_000_000;
-
-/// A word diff of `published` against `checked`: common prefix and suffix first, then the
-/// longest common subsequence of the rest.
+/// A word diff of `published` against `checked`, in runs of words of one kind (the same
+/// algorithm and deadline as the line diffs of [`crate::diff`]).
 pub fn diff_words(published: &[&str], checked: &[&str]) -> Vec<DiffPart> {
-    let prefix = published
-        .iter()
-        .zip(checked)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = published[prefix..]
-        .iter()
-        .rev()
-        .zip(checked[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let a = &published[prefix..published.len() - suffix];
-    let b = &checked[prefix..checked.len() - suffix];
-    let mut ops: Vec<(Change, &str)> = published[..prefix]
-        .iter()
-        .map(|w| (Change::Same, *w))
-        .collect();
-    if a.len().saturating_mul(b.len()) > MAX_DIFF_CELLS {
-        ops.extend(a.iter().map(|w| (Change::Removed, *w)));
-        ops.extend(b.iter().map(|w| (Change::Added, *w)));
-    } else {
-        ops.extend(lcs_ops(a, b));
-    }
-    ops.extend(
-        published[published.len() - suffix..]
-            .iter()
-            .map(|w| (Change::Same, *w)),
-    );
     let mut parts: Vec<DiffPart> = Vec::new();
-    for (change, word) in ops {
+    for (tag, words) in diff::runs(published, checked) {
+        let change = match tag {
+            ChangeTag::Equal => Change::Same,
+            ChangeTag::Delete => Change::Removed,
+            ChangeTag::Insert => Change::Added,
+        };
+        if words.is_empty() {
+            continue;
+        }
+        let text = words.join(" ");
         match parts.last_mut() {
             Some(last) if last.change == change => {
                 last.text.push(' ');
-                last.text.push_str(word);
+                last.text.push_str(&text);
             }
-            _ => parts.push(DiffPart {
-                change,
-                text: word.to_owned(),
-            }),
+            _ => parts.push(DiffPart { change, text }),
         }
     }
     parts
-}
-
-fn lcs_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(Change, &'a str)> {
-    let (n, m) = (a.len(), b.len());
-    // lengths[i][j]: LCS of a[i..] and b[j..].
-    let mut lengths = vec![0u32; (n + 1) * (m + 1)];
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lengths[at(i, j)] = if a[i] == b[j] {
-                lengths[at(i + 1, j + 1)] + 1
-            } else {
-                lengths[at(i + 1, j)].max(lengths[at(i, j + 1)])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut ops = Vec::with_capacity(n + m);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((Change::Same, a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lengths[at(i + 1, j)] >= lengths[at(i, j + 1)]) {
-            ops.push((Change::Removed, a[i]));
-            i += 1;
-        } else {
-            ops.push((Change::Added, b[j]));
-            j += 1;
-        }
-    }
-    ops
 }
 
 /// Shortens long unchanged runs to their first and last few words, so the changes stand out.

@@ -1,6 +1,12 @@
 //! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness) and the page cache.
 //!
-//! Counters live in this process; with several servers, Prometheus sums them across targets.
+//! Recorded with the `metrics` macros into a `metrics-exporter-prometheus` recorder, which
+//! writes the text format. Each [`Metrics`] has its own recorder rather than the process-wide
+//! one, so the many sites a test run builds never mix their numbers; the macros reach it through
+//! `metrics::with_local_recorder`. Counters live in this process; with several servers,
+//! Prometheus sums them across targets.
+//!
+//! A new metric is a line in [`DESCRIBED`] and a macro call where it happens.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,66 +15,151 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::AppState;
 
-/// Counters shared by the scheduler and the `/metrics` handler.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    scheduled_published: AtomicU64,
-    scheduled_late: AtomicU64,
-    lateness_micros_sum: AtomicU64,
-    lateness_micros_max: AtomicU64,
-    scheduler_errors: AtomicU64,
+const SCHEDULED_PUBLISHED: &str = "pressroom_scheduled_published_total";
+const SCHEDULED_LATE: &str = "pressroom_scheduled_late_total";
+/// A summary: its `_sum` series is the total lateness, `_count` the publications measured.
+const SCHEDULED_LATENESS: &str = "pressroom_scheduled_lateness_seconds";
+const SCHEDULED_LATENESS_MAX: &str = "pressroom_scheduled_lateness_seconds_max";
+const SCHEDULER_ERRORS: &str = "pressroom_scheduler_errors_total";
+const PAGE_CACHE_ENTRIES: &str = "pressroom_page_cache_entries";
+const PAGE_CACHE_BYTES: &str = "pressroom_page_cache_bytes";
+
+/// What a metric is, for its `# TYPE` line.
+enum Kind {
+    Counter,
+    Gauge,
+    Summary,
 }
+
+/// Every metric with its help text. Each is registered when [`Metrics`] is made, so a scrape
+/// shows it (at zero) before the first event rather than a gap.
+const DESCRIBED: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Counter,
+        SCHEDULED_PUBLISHED,
+        "Scheduled publications carried out by this process.",
+    ),
+    (
+        Kind::Counter,
+        SCHEDULED_LATE,
+        "Scheduled publications that went out more than a second late.",
+    ),
+    (
+        Kind::Summary,
+        SCHEDULED_LATENESS,
+        "Lateness of scheduled publications (the _sum series is their total lateness).",
+    ),
+    (
+        Kind::Gauge,
+        SCHEDULED_LATENESS_MAX,
+        "Largest lateness seen.",
+    ),
+    (
+        Kind::Counter,
+        SCHEDULER_ERRORS,
+        "Scheduler rounds that failed (and were retried).",
+    ),
+    (
+        Kind::Gauge,
+        PAGE_CACHE_ENTRIES,
+        "Pages in the in-memory cache.",
+    ),
+    (
+        Kind::Gauge,
+        PAGE_CACHE_BYTES,
+        "Bytes held by the page cache.",
+    ),
+];
 
 /// A publication counts as late past this.
 pub const LATE_AFTER_MICROS: u64 = 1_000_000;
 
+/// The metrics of one site, shared by the scheduler and the `/metrics` handler.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    /// A Prometheus gauge can only be set, so the largest lateness is kept here to set it from.
+    lateness_max_micros: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let metrics = Self {
+            handle: recorder.handle(),
+            recorder,
+            lateness_max_micros: AtomicU64::new(0),
+        };
+        metrics.record(|| {
+            for (kind, name, help) in DESCRIBED {
+                match kind {
+                    Kind::Counter => {
+                        describe_counter!(*name, *help);
+                        counter!(*name).increment(0);
+                    }
+                    Kind::Gauge => {
+                        describe_gauge!(*name, *help);
+                        gauge!(*name).set(0.0);
+                    }
+                    Kind::Summary => {
+                        describe_histogram!(*name, *help);
+                        // Registering is enough: the summary then shows with no samples.
+                        drop(histogram!(*name));
+                    }
+                }
+            }
+        });
+        metrics
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
 impl Metrics {
+    /// Runs `f` with this site's recorder as the one the `metrics` macros record into.
+    fn record<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&self.recorder, f)
+    }
+
     /// Records one scheduled publication and how late it went out.
     pub fn record_scheduled(&self, late_by_micros: u64) {
-        self.scheduled_published.fetch_add(1, Ordering::Relaxed);
-        self.lateness_micros_sum
-            .fetch_add(late_by_micros, Ordering::Relaxed);
-        self.lateness_micros_max
-            .fetch_max(late_by_micros, Ordering::Relaxed);
-        if late_by_micros > LATE_AFTER_MICROS {
-            self.scheduled_late.fetch_add(1, Ordering::Relaxed);
-        }
+        let seconds = |micros: u64| micros as f64 / 1e6;
+        let max = self
+            .lateness_max_micros
+            .fetch_max(late_by_micros, Ordering::Relaxed)
+            .max(late_by_micros);
+        self.record(|| {
+            counter!(SCHEDULED_PUBLISHED).increment(1);
+            histogram!(SCHEDULED_LATENESS).record(seconds(late_by_micros));
+            gauge!(SCHEDULED_LATENESS_MAX).set(seconds(max));
+            if late_by_micros > LATE_AFTER_MICROS {
+                counter!(SCHEDULED_LATE).increment(1);
+            }
+        });
     }
 
     /// Records a failed scheduler round.
     pub fn record_scheduler_error(&self) {
-        self.scheduler_errors.fetch_add(1, Ordering::Relaxed);
+        self.record(|| counter!(SCHEDULER_ERRORS).increment(1));
     }
 
-    fn render(&self, cache: (usize, usize)) -> String {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let seconds = |micros: u64| micros as f64 / 1e6;
-        format!(
-            "# HELP pressroom_scheduled_published_total Scheduled publications carried out by this process.\n\
-             # TYPE pressroom_scheduled_published_total counter\npressroom_scheduled_published_total {}\n\
-             # HELP pressroom_scheduled_late_total Scheduled publications that went out more than a second late.\n\
-             # TYPE pressroom_scheduled_late_total counter\npressroom_scheduled_late_total {}\n\
-             # HELP pressroom_scheduled_lateness_seconds_sum Total lateness of scheduled publications.\n\
-             # TYPE pressroom_scheduled_lateness_seconds_sum counter\npressroom_scheduled_lateness_seconds_sum {}\n\
-             # HELP pressroom_scheduled_lateness_seconds_max Largest lateness seen.\n\
-             # TYPE pressroom_scheduled_lateness_seconds_max gauge\npressroom_scheduled_lateness_seconds_max {}\n\
-             # HELP pressroom_scheduler_errors_total Scheduler rounds that failed (and were retried).\n\
-             # TYPE pressroom_scheduler_errors_total counter\npressroom_scheduler_errors_total {}\n\
-             # HELP pressroom_page_cache_entries Pages in the in-memory cache.\n\
-             # TYPE pressroom_page_cache_entries gauge\npressroom_page_cache_entries {}\n\
-             # HELP pressroom_page_cache_bytes Bytes held by the page cache.\n\
-             # TYPE pressroom_page_cache_bytes gauge\npressroom_page_cache_bytes {}\n",
-            get(&self.scheduled_published),
-            get(&self.scheduled_late),
-            seconds(get(&self.lateness_micros_sum)),
-            seconds(get(&self.lateness_micros_max)),
-            get(&self.scheduler_errors),
-            cache.0,
-            cache.1,
-        )
+    /// The text format, with the page cache's size as of now. Rendering also drains the
+    /// summary's samples, so no upkeep task is needed (samples come once per publication).
+    fn render(&self, (entries, bytes): (usize, usize)) -> String {
+        self.record(|| {
+            gauge!(PAGE_CACHE_ENTRIES).set(entries as f64);
+            gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
+        });
+        self.handle.render()
     }
 }
 
@@ -81,4 +172,40 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.inner.metrics.render(state.cache_stats()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str, name: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn every_metric_shows_from_the_start_and_sites_do_not_share_them() {
+        let (one, other) = (Metrics::default(), Metrics::default());
+        let text = one.render((0, 0));
+        for (_, name, help) in DESCRIBED {
+            assert!(text.contains(&format!("# HELP {name} {help}")), "{text}");
+        }
+        assert_eq!(value(&text, SCHEDULED_PUBLISHED), Some(0.0));
+        one.record_scheduled(2_500_000);
+        one.record_scheduled(500_000);
+        one.record_scheduler_error();
+        let text = one.render((3, 1024));
+        assert_eq!(value(&text, SCHEDULED_PUBLISHED), Some(2.0));
+        assert_eq!(value(&text, SCHEDULED_LATE), Some(1.0));
+        assert_eq!(
+            value(&text, "pressroom_scheduled_lateness_seconds_sum"),
+            Some(3.0)
+        );
+        assert_eq!(value(&text, SCHEDULED_LATENESS_MAX), Some(2.5));
+        assert_eq!(value(&text, SCHEDULER_ERRORS), Some(1.0));
+        assert_eq!(value(&text, PAGE_CACHE_BYTES), Some(1024.0));
+        let other_text = other.render((0, 0));
+        assert_eq!(value(&other_text, SCHEDULED_PUBLISHED), Some(0.0));
+    }
 }

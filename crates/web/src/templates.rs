@@ -5,94 +5,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use fluent_bundle::FluentValue;
-use minijinja::Environment;
 use minijinja::value::{Kwargs, Value};
+use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
 use crate::WebError;
 use crate::i18n::I18n;
+use crate::view::xml_escape;
 
-const EMBEDDED: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("home.html", include_str!("../templates/home.html")),
-    ("listing.html", include_str!("../templates/listing.html")),
-    ("release.html", include_str!("../templates/release.html")),
-    ("page.html", include_str!("../templates/page.html")),
-    ("verify.html", include_str!("../templates/verify.html")),
-    ("macros.html", include_str!("../templates/macros.html")),
-    (
-        "admin/base.html",
-        include_str!("../templates/admin/base.html"),
-    ),
-    (
-        "admin/macros.html",
-        include_str!("../templates/admin/macros.html"),
-    ),
-    (
-        "admin/login.html",
-        include_str!("../templates/admin/login.html"),
-    ),
-    (
-        "admin/code.html",
-        include_str!("../templates/admin/code.html"),
-    ),
-    (
-        "admin/dashboard.html",
-        include_str!("../templates/admin/dashboard.html"),
-    ),
-    (
-        "admin/releases.html",
-        include_str!("../templates/admin/releases.html"),
-    ),
-    (
-        "admin/new.html",
-        include_str!("../templates/admin/new.html"),
-    ),
-    (
-        "admin/editor.html",
-        include_str!("../templates/admin/editor.html"),
-    ),
-    (
-        "admin/translate.html",
-        include_str!("../templates/admin/translate.html"),
-    ),
-    (
-        "admin/conflict.html",
-        include_str!("../templates/admin/conflict.html"),
-    ),
-    (
-        "admin/history.html",
-        include_str!("../templates/admin/history.html"),
-    ),
-    (
-        "admin/audit.html",
-        include_str!("../templates/admin/audit.html"),
-    ),
-    (
-        "admin/users.html",
-        include_str!("../templates/admin/users.html"),
-    ),
-    (
-        "admin/tokens.html",
-        include_str!("../templates/admin/tokens.html"),
-    ),
-    (
-        "admin/settings.html",
-        include_str!("../templates/admin/settings.html"),
-    ),
-    (
-        "admin/pages.html",
-        include_str!("../templates/admin/pages.html"),
-    ),
-    (
-        "admin/page_edit.html",
-        include_str!("../templates/admin/page_edit.html"),
-    ),
-    (
-        "admin/account.html",
-        include_str!("../templates/admin/account.html"),
-    ),
-];
+/// (name, source) of every file under `templates/`, made by `build.rs`: a new template is
+/// embedded by adding its file.
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_templates.rs"));
 
 /// The template environment.
 pub(crate) struct Templates {
@@ -141,7 +64,8 @@ impl Templates {
                 .find(|(n, _)| *n == name)
                 .map(|(_, src)| (*src).to_owned()))
         });
-        env.set_formatter(html_formatter);
+        env.set_auto_escape_callback(auto_escape);
+        env.set_formatter(formatter);
         Self { env }
     }
 
@@ -151,20 +75,40 @@ impl Templates {
     }
 }
 
-/// Escapes the five characters that matter in HTML text and attributes, and nothing else:
+/// How a template's output is escaped, by its name: `.xml` (feeds, the sitemap) as XML, `.html`
+/// as HTML, anything else (robots.txt) not at all.
+fn auto_escape(name: &str) -> AutoEscape {
+    if name.ends_with(".xml") {
+        AutoEscape::Custom("xml")
+    } else {
+        minijinja::default_auto_escape_callback(name)
+    }
+}
+
+/// Writes a value as its template's escaping requires.
+///
+/// HTML escapes the five characters that matter in text and attributes, and nothing else:
 /// minijinja's default also escapes `/`, which turns every URL and "No:367/21" into entities.
-fn html_formatter(
+/// XML goes through [`xml_escape`], the one XML escaper, which also drops the control
+/// characters XML 1.0 forbids.
+fn formatter(
     out: &mut minijinja::Output<'_>,
     state: &minijinja::State<'_, '_>,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    if value.is_safe() || !matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
-        return minijinja::escape_formatter(out, state, value);
-    }
+    let escape: fn(&str) -> String = match state.auto_escape() {
+        AutoEscape::Html if !value.is_safe() => html_escape,
+        AutoEscape::Custom("xml") if !value.is_safe() => xml_escape,
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
     if value.is_undefined() || value.is_none() {
         return Ok(());
     }
-    let text = value.to_string();
+    out.write_str(&escape(&value.to_string()))
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
+
+fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -176,6 +120,55 @@ fn html_formatter(
             other => escaped.push(other),
         }
     }
-    out.write_str(&escaped)
-        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_under_templates_is_embedded_and_compiles() {
+        let names: Vec<&str> = EMBEDDED.iter().map(|(name, _)| *name).collect();
+        assert!(names.contains(&"base.html") && names.contains(&"admin/base.html"));
+        let i18n = Arc::new(I18n::new().unwrap());
+        let templates = Templates::new(None, i18n);
+        for name in names {
+            assert!(
+                templates.env.get_template(name).is_ok(),
+                "{name} does not compile"
+            );
+        }
+    }
+
+    #[test]
+    fn a_theme_feed_is_escaped_as_xml_and_robots_txt_not_at_all() {
+        let theme = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(theme.path().join("templates")).unwrap();
+        std::fs::write(
+            theme.path().join("templates/rss.xml"),
+            "<title>{{ v }}</title>",
+        )
+        .unwrap();
+        let templates = Templates::new(
+            Some(theme.path().to_path_buf()),
+            Arc::new(I18n::new().unwrap()),
+        );
+        let v = "Minister's <b>\u{1}&";
+        assert_eq!(
+            templates
+                .render("rss.xml", minijinja::context! { v })
+                .unwrap(),
+            "<title>Minister&apos;s &lt;b&gt;&amp;</title>"
+        );
+        assert!(
+            templates
+                .render(
+                    "robots.txt",
+                    minijinja::context! { base_url => "https://x.org/a&b" }
+                )
+                .unwrap()
+                .contains("Sitemap: https://x.org/a&b/sitemap.xml")
+        );
+    }
 }

@@ -160,7 +160,8 @@ pub(crate) fn release_path(
     )
 }
 
-/// Escapes text for XML (feeds, sitemap).
+/// Escapes text for XML: the auto-escape of every `.xml` template (feeds, sitemap), so a
+/// theme's own feed template is escaped the same way.
 pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -24,6 +24,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use pressroom_core::user::{Capability, User};
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 
 use crate::{AppState, WebError};
 
@@ -69,11 +70,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Compares secrets in constant time, so timing does not reveal how much of a guess matched.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 fn login_redirect(path: &str) -> Response {
@@ -211,4 +208,17 @@ pub(crate) fn page(
     // translation, a page), which the handler's context names.
     let html = state.inner.templates.render(name, minijinja::context! { nav, csrf, css_url, js_url, ui_lang => "en", ..minijinja::Value::from_serialize(ctx) })?;
     Ok(Html(html).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_match_only_when_equal_in_full() {
+        assert!(same_secret("token-123", "token-123"));
+        assert!(!same_secret("token-123", "token-124"));
+        assert!(!same_secret("token-123", "token-1234"));
+        assert!(!same_secret("token-123", ""));
+    }
 }

@@ -1,8 +1,11 @@
 //! For machines: Atom 1.0, RSS 2.0 and JSON Feed 1.1 per language (filtered by kind or topic
 //! with `?kind=` / `?topic=`), the sitemap with `hreflang` alternates, and robots.txt.
+//!
+//! Atom, RSS, the sitemap and robots.txt are templates (`atom.xml`, `rss.xml`, `sitemap.xml`,
+//! `robots.txt`) like every page, so a theme can override them and `.xml` output has one
+//! escaper; the JSON Feed is serialised, since JSON is data rather than text to write.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -16,7 +19,9 @@ use pressroom_store::{PublicSummary, ReleaseFilter};
 use super::Loaded;
 use super::listings::ListingQuery;
 use crate::cache::CacheTags;
-use crate::view::{release_path, xml_escape};
+use serde::Serialize;
+
+use crate::view::release_path;
 use crate::{AppState, WebError};
 
 /// Entries per feed.
@@ -31,30 +36,47 @@ pub(super) fn router() -> Router<AppState> {
         .route("/robots.txt", get(robots))
 }
 
+/// Renders template `name`. The text ends with a newline, whichever template (the theme's or
+/// ours) made it: minijinja drops a template's last one.
+fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<String, WebError> {
+    let mut text = state.inner.templates.render(name, ctx)?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// A text for machines, tagged for the page cache.
 fn cached(content_type: &'static str, body: String, tags: Vec<String>) -> Response {
     let mut response = ([(CONTENT_TYPE, content_type)], body).into_response();
     response.extensions_mut().insert(CacheTags(tags));
     response
 }
 
-/// What every feed format needs.
+/// What every feed format needs: the context of `atom.xml` and `rss.xml`.
+#[derive(Serialize)]
 struct Feed {
     title: String,
     home: String,
     self_url: String,
     lang: String,
-    updated: Timestamp,
+    /// RFC 3339, as Atom and JSON Feed write instants.
+    updated: String,
+    /// RFC 2822, as RSS writes them.
+    updated_rfc2822: String,
     items: Vec<Item>,
 }
 
+#[derive(Serialize)]
 struct Item {
     url: String,
     title: String,
     summary: String,
     content_html: String,
     kind: String,
-    published: Timestamp,
-    updated: Timestamp,
+    published: String,
+    published_rfc2822: String,
+    updated: String,
 }
 
 async fn load_feed(
@@ -93,10 +115,14 @@ async fn load_feed(
         title = format!("{site}: {}", ctx.topic_name(t));
         suffix = format!("?topic={}", t.slug);
     }
+    // An empty feed was last updated at the epoch.
+    let mut latest = Timestamp::UNIX_EPOCH;
     let items: Vec<Item> = summaries
         .iter()
         .map(|s: &PublicSummary| {
             let published = s.release.first_published_at.unwrap_or(s.release.created_at);
+            let updated = s.last_published_at.max(published);
+            latest = latest.max(updated);
             Item {
                 url: format!(
                     "{base}{}",
@@ -106,8 +132,9 @@ async fn load_feed(
                 summary: s.lead.clone(),
                 content_html: ctx.markdown(&s.body),
                 kind: ctx.kind_name(&s.release.kind),
-                published,
-                updated: s.last_published_at.max(published),
+                published: published.to_string(),
+                published_rfc2822: rfc2822(published),
+                updated: updated.to_string(),
             }
         })
         .collect();
@@ -116,11 +143,8 @@ async fn load_feed(
         home: format!("{base}/{lang}/releases/"),
         self_url: format!("{base}/{lang}/feed.{ext}{suffix}"),
         lang: lang.to_owned(),
-        updated: items
-            .iter()
-            .map(|i| i.updated)
-            .max()
-            .unwrap_or_else(|| Timestamp::from_second(0).unwrap_or_default()),
+        updated: latest.to_string(),
+        updated_rfc2822: rfc2822(latest),
         items,
     })
 }
@@ -135,36 +159,7 @@ async fn atom(
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
     let feed = load_feed(&state, &lang, &query, "atom").await?;
-    let mut xml = String::with_capacity(16_384);
-    let _ = write!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n\
-         <title>{title}</title>\n<id>{id}</id>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{self_url}\"/>\n\
-         <link rel=\"alternate\" type=\"text/html\" href=\"{home}\"/>\n<updated>{updated}</updated>\n\
-         <author><name>{title}</name></author>\n",
-        lang = xml_escape(&feed.lang),
-        title = xml_escape(&feed.title),
-        id = xml_escape(&feed.self_url),
-        self_url = xml_escape(&feed.self_url),
-        home = xml_escape(&feed.home),
-        updated = feed.updated,
-    );
-    for item in &feed.items {
-        let _ = write!(
-            xml,
-            "<entry>\n<title>{title}</title>\n<id>{url}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n\
-             <published>{published}</published>\n<updated>{updated}</updated>\n<category term=\"{kind}\"/>\n\
-             <summary>{summary}</summary>\n<content type=\"html\">{content}</content>\n</entry>\n",
-            title = xml_escape(&item.title),
-            url = xml_escape(&item.url),
-            published = item.published,
-            updated = item.updated,
-            kind = xml_escape(&item.kind),
-            summary = xml_escape(&item.summary),
-            content = xml_escape(&item.content_html),
-        );
-    }
-    xml.push_str("</feed>\n");
+    let xml = render(&state, "atom.xml", &feed)?;
     Ok(cached(
         "application/atom+xml; charset=utf-8",
         xml,
@@ -184,31 +179,7 @@ async fn rss(
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
     let feed = load_feed(&state, &lang, &query, "rss").await?;
-    let mut xml = String::with_capacity(16_384);
-    let _ = write!(
-        xml,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n\
-         <title>{title}</title>\n<link>{home}</link>\n<description>{title}</description>\n<language>{lang}</language>\n\
-         <lastBuildDate>{updated}</lastBuildDate>\n<atom:link href=\"{self_url}\" rel=\"self\" type=\"application/rss+xml\"/>\n",
-        title = xml_escape(&feed.title),
-        home = xml_escape(&feed.home),
-        lang = xml_escape(&feed.lang),
-        updated = rfc2822(feed.updated),
-        self_url = xml_escape(&feed.self_url),
-    );
-    for item in &feed.items {
-        let _ = write!(
-            xml,
-            "<item>\n<title>{title}</title>\n<link>{url}</link>\n<guid isPermaLink=\"true\">{url}</guid>\n\
-             <pubDate>{published}</pubDate>\n<category>{kind}</category>\n<description>{content}</description>\n</item>\n",
-            title = xml_escape(&item.title),
-            url = xml_escape(&item.url),
-            published = rfc2822(item.published),
-            kind = xml_escape(&item.kind),
-            content = xml_escape(&item.content_html),
-        );
-    }
-    xml.push_str("</channel>\n</rss>\n");
+    let xml = render(&state, "rss.xml", &feed)?;
     Ok(cached(
         "application/rss+xml; charset=utf-8",
         xml,
@@ -232,8 +203,8 @@ async fn json(
                 "title": i.title,
                 "summary": i.summary,
                 "content_html": i.content_html,
-                "date_published": i.published.to_string(),
-                "date_modified": i.updated.to_string(),
+                "date_published": i.published,
+                "date_modified": i.updated,
                 "tags": [i.kind],
             })
         })
@@ -253,41 +224,48 @@ async fn json(
     ))
 }
 
+/// One `<url>` of the sitemap: the context of `sitemap.xml`.
+#[derive(Serialize)]
+struct SitemapUrl {
+    loc: String,
+    lastmod: Option<String>,
+    /// The same page in every language it exists in, this one included.
+    alternates: Vec<Alternate>,
+}
+
+#[derive(Serialize)]
+struct Alternate {
+    lang: String,
+    href: String,
+}
+
+/// One `<url>` per language of a page, each listing all of them as alternates.
+fn group(urls: &[(String, String)], lastmod: Option<Timestamp>) -> Vec<SitemapUrl> {
+    urls.iter()
+        .map(|(_, url)| SitemapUrl {
+            loc: url.clone(),
+            lastmod: lastmod.map(|at| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            alternates: urls
+                .iter()
+                .map(|(code, alt)| Alternate {
+                    lang: code.clone(),
+                    href: alt.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError> {
     let store = state.store();
     let settings = store.site_settings().await?;
     let base = &state.config().base_url;
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
-         xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
-    );
-    let group = |xml: &mut String, urls: &[(String, String)], lastmod: Option<Timestamp>| {
-        for (_, url) in urls {
-            let _ = write!(xml, "<url><loc>{}</loc>", xml_escape(url));
-            if let Some(at) = lastmod {
-                let _ = write!(
-                    xml,
-                    "<lastmod>{}</lastmod>",
-                    at.strftime("%Y-%m-%dT%H:%M:%SZ")
-                );
-            }
-            for (code, alt) in urls {
-                let _ = write!(
-                    xml,
-                    "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
-                    xml_escape(code),
-                    xml_escape(alt)
-                );
-            }
-            xml.push_str("</url>\n");
-        }
-    };
     let homes: Vec<(String, String)> = settings
         .languages
         .iter()
         .map(|l| (l.code.clone(), format!("{base}/{}/", l.code)))
         .collect();
-    group(&mut xml, &homes, None);
+    let mut urls = group(&homes, None);
     let mut releases: BTreeMap<i64, (Vec<(String, String)>, Timestamp)> = BTreeMap::new();
     for entry in store.sitemap_entries().await? {
         if settings.language(&entry.lang).is_none() {
@@ -303,16 +281,19 @@ async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError> {
         slot.0.push((entry.lang.clone(), url));
         slot.1 = slot.1.max(entry.last_published_at);
     }
-    for (_, (urls, lastmod)) in releases.iter().rev() {
-        group(&mut xml, urls, Some(*lastmod));
+    for (_, (group_urls, lastmod)) in releases.iter().rev() {
+        urls.extend(group(group_urls, Some(*lastmod)));
     }
     for l in &settings.languages {
         for (slug, _) in store.list_pages(&l.code).await? {
-            let url = format!("{base}/{}/pages/{slug}", l.code);
-            let _ = writeln!(xml, "<url><loc>{}</loc></url>", xml_escape(&url));
+            urls.push(SitemapUrl {
+                loc: format!("{base}/{}/pages/{slug}", l.code),
+                lastmod: None,
+                alternates: Vec::new(),
+            });
         }
     }
-    xml.push_str("</urlset>\n");
+    let xml = render(&state, "sitemap.xml", minijinja::context! { urls })?;
     Ok(cached(
         "application/xml; charset=utf-8",
         xml,
@@ -320,10 +301,11 @@ async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError> {
     ))
 }
 
-async fn robots(State(state): State<AppState>) -> Response {
-    let body = format!(
-        "User-agent: *\nAllow: /\nDisallow: /admin/\nDisallow: /api/\n\nSitemap: {}/sitemap.xml\n",
-        state.config().base_url
-    );
-    ([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+async fn robots(State(state): State<AppState>) -> Result<Response, WebError> {
+    let body = render(
+        &state,
+        "robots.txt",
+        minijinja::context! { base_url => state.config().base_url },
+    )?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
