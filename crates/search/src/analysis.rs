@@ -22,8 +22,8 @@
 //!   `Лавровым`, and `Zakharova`, `Zaxarova` and `Захаровой` meet.
 //!
 //! Azerbaijani has no Snowball stemmer; rather than guess at an agglutinative language's
-//! suffixes, queries match Azerbaijani words by prefix as well as exactly (see `query`), so
-//! `Qarabağ` finds `Qarabağda` and `Qarabağın`.
+//! suffixes, queries match words of languages without a stemmer by prefix as well as exactly
+//! (see `query::build`), so `Qarabağ` finds `Qarabağda` and `Qarabağın`.
 
 mod letters;
 
@@ -84,6 +84,18 @@ impl Analysis {
         normalize(self, word, &mut out);
         (!out.is_empty()).then_some(out)
     }
+}
+
+/// A Cyrillic word in Latin letters (`Лавров`→`lavrov`), to look for in the folded fields,
+/// where a Latin text spells the name; `None` for a word without Cyrillic letters.
+pub(crate) fn romanize(word: &str) -> Option<String> {
+    let folded = Analysis::Folded.term(word)?;
+    folded.chars().any(is_cyrillic).then(|| {
+        folded
+            .chars()
+            .map(|c| transliterate(c).map_or_else(|| c.to_string(), str::to_owned))
+            .collect()
+    })
 }
 
 /// The terms `text` gives in the fields of language `lang`, in order: what the index stores

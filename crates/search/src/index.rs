@@ -68,6 +68,7 @@ impl fmt::Display for RebuildReason {
 }
 
 /// What [`SearchIndex::open`] found.
+#[derive(Debug)]
 pub struct Opened {
     /// The index, ready to search. When `rebuild` is set it serves no results until
     /// [`SearchIndex::rebuild`] has run.
@@ -421,4 +422,3 @@ impl SearchIndex {
         Ok((index, stats))
     }
 }
-

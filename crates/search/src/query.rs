@@ -103,6 +103,11 @@ impl UserQuery {
         flush(&segment, inside, &mut clauses);
         let trimmed = text.trim();
         let number = parse_number(trimmed);
+        if number.is_some() {
+            // `No: 367` is a number, not the word "no": its text part is its digits.
+            clauses
+                .retain(|c| matches!(c, Clause::Word(w) if w.bytes().all(|b| b.is_ascii_digit())));
+        }
         let looks_numbered = trimmed.chars().any(|c| c.is_ascii_digit()) && trimmed.len() <= 40;
         let display_terms = if looks_numbered {
             crate::schema::display_terms(trimmed)

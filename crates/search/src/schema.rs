@@ -35,6 +35,9 @@ pub(crate) struct Fields {
     pub(crate) translation_id: Field,
     pub(crate) release_id: Field,
     pub(crate) lang: Field,
+    /// The analysis of the language's own fields (`fold`, `en`, `ru`): words of languages
+    /// without a stemmer also match by prefix.
+    pub(crate) analysis: Field,
     pub(crate) kind: Field,
     pub(crate) topic: Field,
     pub(crate) facets: Field,
@@ -90,6 +93,7 @@ impl Fields {
             translation_id: b.add_i64_field("translation_id", INDEXED | STORED),
             release_id: b.add_i64_field("release_id", INDEXED | STORED),
             lang: b.add_text_field("lang", STRING | STORED),
+            analysis: b.add_text_field("analysis", STRING),
             kind: b.add_text_field("kind", STRING | STORED),
             topic: b.add_text_field("topic", STRING | STORED),
             facets: b.add_facet_field("facets", FacetOptions::default()),
@@ -136,6 +140,10 @@ impl Fields {
         d.add_i64(self.translation_id, doc.translation_id);
         d.add_i64(self.release_id, doc.release_id);
         d.add_text(self.lang, &doc.lang);
+        d.add_text(
+            self.analysis,
+            analysis_key(Analysis::for_language(&doc.lang)),
+        );
         d.add_text(self.kind, &doc.kind);
         d.add_facet(self.facets, Facet::from_path(["kind", doc.kind.as_str()]));
         d.add_facet(self.facets, Facet::from_path(["lang", doc.lang.as_str()]));
@@ -185,6 +193,16 @@ impl Fields {
             }
         }
         Ok(d)
+    }
+}
+
+/// The value of the `analysis` field for a language's own analysis.
+pub(crate) fn analysis_key(analysis: Analysis) -> &'static str {
+    match analysis {
+        Analysis::Folded => "fold",
+        Analysis::English => "en",
+        Analysis::Russian => "ru",
+        Analysis::Translit => "translit",
     }
 }
 

@@ -339,6 +339,7 @@ fn hit(doc: &TantivyDocument, fields: &Fields, score: f32, highlighter: &Highlig
     let int = |field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0);
     let optional = |field| Some(text(doc, field)).filter(|t| !t.is_empty());
     let title = text(doc, fields.title);
+    let lang = text(doc, fields.lang);
     let lead = text(doc, fields.lead);
     let body = text(doc, fields.body);
     let readable = if lead.is_empty() {
@@ -349,7 +350,9 @@ fn hit(doc: &TantivyDocument, fields: &Fields, score: f32, highlighter: &Highlig
     Hit {
         translation_id: int(fields.translation_id),
         release_id: int(fields.release_id),
-        lang: text(doc, fields.lang),
+        title_html: highlighter.highlight(&title, &lang),
+        snippet_html: highlighter.snippet(&readable, &lang),
+        lang,
         kind: text(doc, fields.kind),
         topics: doc
             .get_all(fields.topic)
@@ -358,9 +361,7 @@ fn hit(doc: &TantivyDocument, fields: &Fields, score: f32, highlighter: &Highlig
         number: optional(fields.number_text),
         first_published: Timestamp::from_microsecond(int(fields.published))
             .unwrap_or(Timestamp::UNIX_EPOCH),
-        title_html: highlighter.highlight(&title),
         title,
-        snippet_html: highlighter.snippet(&readable),
         spokesperson: optional(fields.spokesperson),
         withdrawn: doc
             .get_first(fields.withdrawn)

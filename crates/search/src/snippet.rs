@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::analysis::{Analysis, normalize, words};
+use crate::analysis::{Analysis, normalize, romanize, words};
 use crate::query::UserQuery;
 
 /// Longest snippet, in characters (before the ellipses).
@@ -43,6 +43,11 @@ impl Highlighter {
             .into_iter()
             .filter(|t| t.chars().count() >= 4)
             .collect();
+        let mut exact = exact;
+        let romanized: BTreeSet<String> = typed.iter().filter_map(|w| romanize(w)).collect();
+        if let Some((_, folded)) = exact.iter_mut().find(|(a, _)| *a == Analysis::Folded) {
+            folded.extend(romanized);
+        }
         Self {
             exact,
             prefixes,
@@ -50,13 +55,14 @@ impl Highlighter {
         }
     }
 
-    /// The byte ranges of the words of `text` the query matched.
-    fn matches(&self, text: &str) -> Vec<Range<usize>> {
+    /// The byte ranges of the words of `text` the query matched; by prefix too when
+    /// `prefixes` (the text's language has no stemmer, as in the query).
+    fn matches(&self, text: &str, prefixes: bool) -> Vec<Range<usize>> {
         let scanned = &text[..floor_char_boundary(text, SCAN_BYTES)];
         let mut found = Vec::new();
         let mut term = String::new();
         for (start, word) in words(scanned) {
-            if self.matches_word(word, &mut term) {
+            if self.matches_word(word, prefixes, &mut term) {
                 found.push(start..start + word.len());
             }
         }
@@ -71,13 +77,13 @@ impl Highlighter {
         found
     }
 
-    fn matches_word(&self, word: &str, term: &mut String) -> bool {
+    fn matches_word(&self, word: &str, prefixes: bool, term: &mut String) -> bool {
         normalize(Analysis::Folded, word, term);
         if term.is_empty() {
             return false;
         }
         let folded = term.clone();
-        if self.prefixes.iter().any(|p| folded.starts_with(p.as_str())) {
+        if prefixes && self.prefixes.iter().any(|p| folded.starts_with(p.as_str())) {
             return true;
         }
         self.exact.iter().any(|(analysis, terms)| {
@@ -96,16 +102,16 @@ impl Highlighter {
         })
     }
 
-    /// All of `text`, escaped, matched words marked: for titles.
-    pub(crate) fn highlight(&self, text: &str) -> String {
-        render(text, 0..text.len(), &self.matches(text))
+    /// All of `text` (in language `lang`), escaped, matched words marked: for titles.
+    pub(crate) fn highlight(&self, text: &str, lang: &str) -> String {
+        render(text, 0..text.len(), &self.matches(text, unstemmed(lang)))
     }
 
     /// Up to [`SNIPPET_CHARS`] characters of `text` around its best cluster of matches,
     /// escaped and marked, with `…` where it was cut; the start of the text when nothing
     /// matched (the hit matched by title or number).
-    pub(crate) fn snippet(&self, text: &str) -> String {
-        let found = self.matches(text);
+    pub(crate) fn snippet(&self, text: &str, lang: &str) -> String {
+        let found = self.matches(text, unstemmed(lang));
         let mut best: (usize, Range<usize>) = (0, window(text, 0));
         for (i, hit) in found.iter().enumerate().take(64) {
             let start = lead_in(text, hit.start);
@@ -126,6 +132,11 @@ impl Highlighter {
         }
         html
     }
+}
+
+/// Whether words of `lang` match by prefix (as in `query::build`).
+fn unstemmed(lang: &str) -> bool {
+    Analysis::for_language(lang) == Analysis::Folded
 }
 
 /// Where a snippet showing a match at `at` starts: some words before it, at a word's start.
@@ -213,14 +224,14 @@ mod tests {
     fn marks_matches_through_every_analysis_and_escapes_the_rest() {
         let h = highlighter("azerbaycan ministers", None);
         assert_eq!(
-            h.highlight("<b>Azərbaycan</b> & the Minister's"),
+            h.highlight("<b>Azərbaycan</b> & the Minister's", "en"),
             "&lt;b&gt;<mark>Azərbaycan</mark>&lt;/b&gt; &amp; the <mark>Minister</mark>&#39;s"
         );
         let h = highlighter("Qarabağ", Some("az"));
-        assert_eq!(h.highlight("Qarabağda"), "<mark>Qarabağda</mark>");
+        assert_eq!(h.highlight("Qarabağda", "az"), "<mark>Qarabağda</mark>");
         let h = highlighter("Lavrov", Some("ru"));
         assert_eq!(
-            h.highlight("Встреча с Лавровым"),
+            h.highlight("Встреча с Лавровым", "ru"),
             "Встреча с <mark>Лавровым</mark>"
         );
     }
@@ -229,7 +240,7 @@ mod tests {
     fn a_snippet_is_cut_around_the_matches_at_word_boundaries() {
         let filler = "word ".repeat(200);
         let text = format!("{filler}the pipeline agreement was signed {filler}");
-        let snippet = highlighter("pipeline", None).snippet(&text);
+        let snippet = highlighter("pipeline", None).snippet(&text, "en");
         assert!(
             snippet.starts_with('…') && snippet.ends_with('…'),
             "{snippet}"
@@ -241,7 +252,7 @@ mod tests {
         let visible = snippet.replace("<mark>", "").replace("</mark>", "");
         assert!(visible.chars().count() <= SNIPPET_CHARS + 2, "{visible}");
         assert!(!snippet.contains("wor…") && !snippet.contains("…ord"));
-        let plain = highlighter("absent", None).snippet("Short text.");
+        let plain = highlighter("absent", None).snippet("Short text.", "en");
         assert_eq!(plain, "Short text.");
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Every clause must match (words narrow, as journalists expect); a word matches if any of
 //! the searched fields has it: the title (weighing double) or the body, in the folded fields,
-//! in the stemmed fields of the languages searched, by prefix in the folded fields (words of
-//! four letters or more, weighing less than an exact match), or in the transliterated field.
+//! in the stemmed fields of the languages searched, by prefix in the folded fields of
+//! translations in a language without a stemmer (Azerbaijani; words of four letters or more,
+//! weighing less than an exact match), in the transliterated field, or — for a Cyrillic word —
+//! romanised in the folded fields (`Лавров` finds an English `Lavrov`).
 //! The best of those counts, plus a little of the others (`DisjunctionMaxQuery`), so a word
 //! found three ways does not drown the others.
 //!
@@ -21,8 +23,8 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::{Clause, UserQuery};
-use crate::analysis::Analysis;
-use crate::schema::Fields;
+use crate::analysis::{Analysis, romanize};
+use crate::schema::{Fields, analysis_key};
 
 const TITLE_WEIGHT: f32 = 2.0;
 const PREFIX_WEIGHT: f32 = 0.3;
@@ -75,12 +77,27 @@ fn word_query(fields: &Fields, word: &str, analyses: &[Analysis]) -> Option<Box<
         any.push(boosted(term_query(text.title, &term), TITLE_WEIGHT));
         any.push(term_query(text.body, &term));
         if analysis == Analysis::Folded && term.chars().count() >= PREFIX_MIN_CHARS {
-            any.push(boosted(
-                prefix_query(text.title, &term),
-                PREFIX_WEIGHT * TITLE_WEIGHT,
-            ));
-            any.push(boosted(prefix_query(text.body, &term), PREFIX_WEIGHT));
+            // Only in translations of languages without a stemmer: English and Russian have
+            // theirs, and `министр` must not find `министерство` by prefix.
+            let unstemmed = term_query(fields.analysis, analysis_key(Analysis::Folded));
+            let prefixes = BooleanQuery::union(vec![
+                boosted(prefix_query(text.title, &term), TITLE_WEIGHT),
+                prefix_query(text.body, &term),
+            ]);
+            let only_unstemmed = BooleanQuery::new(vec![
+                (Occur::Must, Box::new(prefixes) as Box<dyn Query>),
+                (Occur::Must, Box::new(ConstScoreQuery::new(unstemmed, 0.0))),
+            ]);
+            any.push(boosted(Box::new(only_unstemmed), PREFIX_WEIGHT));
         }
+    }
+    if let Some(latin) = romanize(word) {
+        let folded = fields.folded;
+        any.push(boosted(
+            term_query(folded.title, &latin),
+            TRANSLIT_WEIGHT * TITLE_WEIGHT,
+        ));
+        any.push(boosted(term_query(folded.body, &latin), TRANSLIT_WEIGHT));
     }
     if let Some(term) = Analysis::Translit.term(word) {
         any.push(boosted(term_query(fields.translit, &term), TRANSLIT_WEIGHT));
