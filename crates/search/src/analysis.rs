@@ -117,7 +117,42 @@ pub(crate) fn is_cyrillic_letter(c: char) -> bool {
 
 /// Whether `c` continues a word.
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining(c) || is_invisible(c)
+    // The scripts of the site's languages first: `is_alphanumeric` looks most of them up in
+    // a slow table, and this runs for every character indexed.
+    match c {
+        '0'..='9' | 'a'..='z' | 'A'..='Z' => true,
+        '\0'..='\u{7f}' => false,
+        '\u{c0}'..='\u{2af}' => c != '×' && c != '÷',
+        '\u{400}'..='\u{481}' | '\u{48a}'..='\u{52f}' => true,
+        _ => c.is_alphanumeric() || is_combining(c) || is_invisible(c),
+    }
+}
+
+/// Appends `c` lower-cased (ordinary rules; the Turkic I is handled by the caller).
+fn push_lowercase(c: char, out: &mut String) -> bool {
+    let mut cyrillic = false;
+    match c {
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        '\0'..='\u{7f}' => out.push(c),
+        // Cyrillic capitals: А–Я are 32 below а–я, Ѐ–Џ 80 below ѐ–џ.
+        '\u{410}'..='\u{42f}' | '\u{400}'..='\u{40f}' => {
+            let offset = if c >= '\u{410}' { 0x20 } else { 0x50 };
+            let lower = char::from_u32(c as u32 + offset).unwrap_or(c);
+            fold_into(lower, out);
+            cyrillic = true;
+        }
+        '\u{430}'..='\u{45f}' => {
+            fold_into(c, out);
+            cyrillic = true;
+        }
+        _ => {
+            for lower in c.to_lowercase() {
+                cyrillic |= is_cyrillic(lower);
+                fold_into(lower, out);
+            }
+        }
+    }
+    cyrillic
 }
 
 /// The iterator of [`words`].
@@ -139,6 +174,25 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
+/// The first letter of `word`'s folded term (`İran`→`i`, `Şuşa`→`s`), written through `buf`:
+/// a cheap test that a word cannot match before normalising all of it.
+pub(crate) fn folded_initial(word: &str, buf: &mut String) -> Option<char> {
+    buf.clear();
+    for c in word.chars() {
+        match c {
+            'I' | 'İ' | 'ı' => return Some('i'),
+            c if !c.is_ascii() && (is_combining(c) || is_invisible(c)) => {}
+            c => {
+                push_lowercase(c, buf);
+                if let Some(first) = buf.chars().next() {
+                    return Some(first);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Writes the term of `word` under `analysis` into `out` (empty when nothing is left).
 pub(crate) fn normalize(analysis: Analysis, word: &str, out: &mut String) {
     out.clear();
@@ -152,13 +206,8 @@ pub(crate) fn normalize(analysis: Analysis, word: &str, out: &mut String) {
                 out.pop();
                 out.push('й');
             }
-            c if is_combining(c) || is_invisible(c) => {}
-            c => {
-                for lower in c.to_lowercase() {
-                    cyrillic |= is_cyrillic(lower);
-                    fold_into(lower, out);
-                }
-            }
+            c if !c.is_ascii() && (is_combining(c) || is_invisible(c)) => {}
+            c => cyrillic |= push_lowercase(c, out),
         }
     }
     if out.len() > MAX_TERM_BYTES {
@@ -191,7 +240,10 @@ pub(crate) fn normalize(analysis: Analysis, word: &str, out: &mut String) {
 }
 
 fn stem(algorithm: frostem::Algorithm, word: &mut String) {
-    let stemmed = frostem::Stemmer::new(algorithm).stem(word).into_owned();
+    let stemmed = match frostem::Stemmer::new(algorithm).stem(word) {
+        std::borrow::Cow::Owned(stemmed) => stemmed,
+        std::borrow::Cow::Borrowed(_) => return,
+    };
     // A stemmer never empties a word a person could search for; keep the word if it would.
     if !stemmed.is_empty() {
         *word = stemmed;

@@ -269,7 +269,8 @@ impl SearchIndex {
     }
 
     /// Applies the changes after sequence `after` up to and including `seq`, and commits
-    /// them: searchable when this returns. Blocking (see the type's docs).
+    /// them: searchable when this returns. Blocking (see the type's docs). An empty batch
+    /// just moves the sequence on, for changes that touch no translation (a page, settings).
     ///
     /// Refused with [`SearchError::OutOfSequence`] unless the index is at `after`, so changes
     /// are never applied over a gap — for instance by a follower whose cursor predates a

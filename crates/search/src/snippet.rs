@@ -9,25 +9,42 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::analysis::{Analysis, normalize, romanize, words};
+use crate::analysis::{Analysis, folded_initial, normalize, romanize, words};
 use crate::query::UserQuery;
 
 /// Longest snippet, in characters (before the ellipses).
 const SNIPPET_CHARS: usize = 220;
 /// Characters of context kept before the first match of a snippet.
 const LEAD_IN_CHARS: usize = 40;
+/// Matches tried as the start of a snippet: the best cluster is nearly always among the
+/// first ones, and each try walks the text.
+const MAX_CANDIDATES: usize = 16;
 /// Text beyond this many bytes is not scanned for matches: snippets come from the start of
 /// long bodies, and a hit costs the same however long its body is.
 const SCAN_BYTES: usize = 32 * 1024;
 
+/// The terms one analysis gives for the query's words.
+struct Terms {
+    analysis: Analysis,
+    terms: BTreeSet<String>,
+    /// The first three letters of each term: a stem begins like the word it came from, so a
+    /// word that begins otherwise skips the stemmer.
+    heads: Vec<String>,
+}
+
 /// What to highlight, read from a query.
 pub(crate) struct Highlighter {
-    /// Terms per analysis.
-    exact: Vec<(Analysis, BTreeSet<String>)>,
+    /// The folded terms (with Cyrillic words romanised too).
+    folded: BTreeSet<String>,
+    /// The terms of each stemmed analysis searched.
+    stemmed: Vec<Terms>,
     /// Folded terms that also match the words they begin.
     prefixes: Vec<String>,
     /// Transliterated terms, tried when nothing else matched.
     translit: BTreeSet<String>,
+    /// The first letters of every folded term, prefix and stem: a word starting otherwise
+    /// cannot match and is not normalised.
+    initials: BTreeSet<char>,
 }
 
 impl Highlighter {
@@ -37,21 +54,38 @@ impl Highlighter {
         let terms_of = |analysis: Analysis| -> BTreeSet<String> {
             typed.iter().filter_map(|w| analysis.term(w)).collect()
         };
-        let exact: Vec<(Analysis, BTreeSet<String>)> =
-            analyses.iter().map(|&a| (a, terms_of(a))).collect();
-        let prefixes = terms_of(Analysis::Folded)
-            .into_iter()
+        let mut folded = terms_of(Analysis::Folded);
+        let prefixes = folded
+            .iter()
             .filter(|t| t.chars().count() >= 4)
+            .cloned()
             .collect();
-        let mut exact = exact;
-        let romanized: BTreeSet<String> = typed.iter().filter_map(|w| romanize(w)).collect();
-        if let Some((_, folded)) = exact.iter_mut().find(|(a, _)| *a == Analysis::Folded) {
-            folded.extend(romanized);
-        }
+        folded.extend(typed.iter().filter_map(|w| romanize(w)));
+        let stemmed: Vec<Terms> = analyses
+            .iter()
+            .filter(|&&a| a != Analysis::Folded)
+            .map(|&analysis| {
+                let terms = terms_of(analysis);
+                let heads = terms.iter().map(|t| t.chars().take(3).collect()).collect();
+                Terms {
+                    analysis,
+                    terms,
+                    heads,
+                }
+            })
+            .collect();
+        let stemmed_terms = stemmed.iter().flat_map(|s| s.terms.iter());
+        let initials = folded
+            .iter()
+            .chain(stemmed_terms)
+            .filter_map(|t| t.chars().next())
+            .collect();
         Self {
-            exact,
+            folded,
+            stemmed,
             prefixes,
             translit: terms_of(Analysis::Translit),
+            initials,
         }
     }
 
@@ -60,9 +94,9 @@ impl Highlighter {
     fn matches(&self, text: &str, prefixes: bool) -> Vec<Range<usize>> {
         let scanned = &text[..floor_char_boundary(text, SCAN_BYTES)];
         let mut found = Vec::new();
-        let mut term = String::new();
+        let (mut folded, mut term) = (String::new(), String::new());
         for (start, word) in words(scanned) {
-            if self.matches_word(word, prefixes, &mut term) {
+            if self.matches_word(word, prefixes, &mut folded, &mut term) {
                 found.push(start..start + word.len());
             }
         }
@@ -77,27 +111,27 @@ impl Highlighter {
         found
     }
 
-    fn matches_word(&self, word: &str, prefixes: bool, term: &mut String) -> bool {
-        normalize(Analysis::Folded, word, term);
-        if term.is_empty() {
-            return false;
+    fn matches_word(
+        &self,
+        word: &str,
+        prefixes: bool,
+        folded: &mut String,
+        term: &mut String,
+    ) -> bool {
+        match folded_initial(word, folded) {
+            Some(initial) if self.initials.contains(&initial) => {}
+            _ => return false,
         }
-        let folded = term.clone();
-        if prefixes && self.prefixes.iter().any(|p| folded.starts_with(p.as_str())) {
+        normalize(Analysis::Folded, word, folded);
+        if self.folded.contains(folded.as_str())
+            || (prefixes && self.prefixes.iter().any(|p| folded.starts_with(p.as_str())))
+        {
             return true;
         }
-        self.exact.iter().any(|(analysis, terms)| {
-            if *analysis == Analysis::Folded {
-                return terms.contains(&folded);
-            }
-            // A stem begins like the word it came from: skip the stemmer for most words.
-            let plausible = terms.iter().any(|t| {
-                let head: String = t.chars().take(3).collect();
-                folded.starts_with(&head)
-            });
-            plausible && {
-                normalize(*analysis, word, term);
-                terms.contains(term.as_str())
+        self.stemmed.iter().any(|stemmed| {
+            stemmed.heads.iter().any(|h| folded.starts_with(h.as_str())) && {
+                normalize(stemmed.analysis, word, term);
+                stemmed.terms.contains(term.as_str())
             }
         })
     }
@@ -113,7 +147,7 @@ impl Highlighter {
     pub(crate) fn snippet(&self, text: &str, lang: &str) -> String {
         let found = self.matches(text, unstemmed(lang));
         let mut best: (usize, Range<usize>) = (0, window(text, 0));
-        for (i, hit) in found.iter().enumerate().take(64) {
+        for (i, hit) in found.iter().enumerate().take(MAX_CANDIDATES) {
             let start = lead_in(text, hit.start);
             let span = window(text, start);
             let inside = found[i..].iter().take_while(|h| h.end <= span.end).count();

@@ -183,3 +183,25 @@ fn terms_use_the_languages_analysis() {
         ["министерств", "иностра", "дел"]
     );
 }
+
+#[test]
+fn the_folded_initial_is_the_first_letter_of_the_term() {
+    let mut buf = String::new();
+    for word in [
+        "İran",
+        "IRAN",
+        "Şuşa",
+        "\u{AD}Ölkə",
+        "Ёлка",
+        "Ministers",
+        "367",
+    ] {
+        let term = term(Analysis::Folded, word);
+        assert_eq!(
+            folded_initial(word, &mut buf),
+            term.chars().next(),
+            "{word}"
+        );
+    }
+    assert_eq!(folded_initial("\u{AD}", &mut buf), None);
+}
