@@ -1,6 +1,6 @@
 //! How text becomes terms: one word splitter, four ways of normalising a word.
 //!
-//! Every analysis splits text the same way ([`words`]): a word is a run of letters and digits,
+//! Every analysis splits text the same way (`words`): a word is a run of letters and digits,
 //! with combining marks and invisible characters (soft hyphens, zero-width joiners) kept inside
 //! it. Because the splitting is shared, one word a person typed is one term in every
 //! analysis, which is what lets a query ask "this word, in any of these fields" and lets a

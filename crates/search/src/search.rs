@@ -234,8 +234,9 @@ pub(crate) fn run(
     let lang = request
         .lang
         .as_deref()
-        .map(str::trim)
+        .map(|l| l.trim().to_ascii_lowercase())
         .filter(|l| !l.is_empty());
+    let lang = lang.as_deref();
     let analyses = analyses_for(lang);
     let f = &request.filters;
     let filters = FilterSet {

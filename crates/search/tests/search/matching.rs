@@ -45,6 +45,11 @@ fn the_turkic_i_rules_hold_in_every_language_search() {
     let all = found_set(&index, "IRAN", None);
     assert!(all.contains(&11) && all.contains(&12), "{all:?}");
     assert_eq!(found_set(&index, "İRAN", Some("en")), [12]);
+    assert_eq!(
+        found_set(&index, "İRAN", Some(" EN ")),
+        [12],
+        "a language code in capitals"
+    );
 }
 
 #[test]
