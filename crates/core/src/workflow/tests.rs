@@ -1,4 +1,4 @@
-//! Every action from every state, by every kind of actor, against the table in DESIGN.md.
+//! Every action from every state, by every kind of actor, against the transition table of the design (see the module docs of `workflow`).
 
 use super::*;
 
@@ -41,7 +41,7 @@ fn sample(kind: ActionKind, is_live: bool) -> Action {
     }
 }
 
-/// The transitions DESIGN.md allows, written out independently of `next_state`:
+/// The transitions the design allows (the table in `workflow`'s module docs), written out independently of `next_state`:
 /// (from, action, to, whether the translation may already be live).
 const ALLOWED: &[(State, ActionKind, State)] = &[
     (State::Draft, ActionKind::Edit, State::Draft),

@@ -15,7 +15,7 @@ use minijinja::context;
 use pressroom_store::{SESSION_IDLE, SignInRefusal, random_token};
 use serde::Deserialize;
 
-use super::{SESSION_COOKIE, Signed, cookie, page, same_secret};
+use super::{SESSION_COOKIE, SignedIn, cookie, page, same_secret};
 use crate::{AppState, WebError};
 
 const LOGIN_CSRF_COOKIE: &str = "pressroom_login";
@@ -208,7 +208,7 @@ async fn code(
 
 async fn logout(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     state.store().sign_out(&signed.token).await?;
     let mut response = Redirect::to("/admin/login").into_response();

@@ -12,12 +12,12 @@ use pressroom_store::{By, EditorialFilter, NewRelease, StoreError};
 use serde::Deserialize;
 
 use super::forms::{HtmlForm, RevisionForm, Views, errors_map};
-use super::{Signed, page};
+use super::{SignedIn, page};
 use crate::{AppState, WebError};
 
 pub(super) async fn dashboard(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     let store = state.store();
     let mine = EditorialFilter {
@@ -96,7 +96,7 @@ pub(super) struct ListQuery {
 
 pub(super) async fn list(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
@@ -165,7 +165,7 @@ pub(super) async fn list(
 
 pub(super) async fn new_form(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     let views = Views::load(&state).await?;
     let lang = views.settings.default_language().to_owned();
@@ -179,7 +179,7 @@ pub(super) async fn new_form(
 
 fn render_new(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     views: &Views,
     form: &RevisionForm,
     errors: Option<&Invalid>,
@@ -195,7 +195,7 @@ fn render_new(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
     let views = Views::load(&state).await?;

@@ -13,7 +13,7 @@ use pressroom_core::Invalid;
 use pressroom_core::release::{RevisionInput, TranslationId};
 use pressroom_store::{By, MediaChange, StoreError};
 
-use super::Signed;
+use super::SignedIn;
 use super::forms::Fields;
 use super::releases::{Editor, render_editor};
 use crate::{AppState, UploadFailure, WebError};
@@ -35,7 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// Re-shows the editor with what went wrong, keeping the text as saved.
 async fn refused(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     id: TranslationId,
     invalid: Invalid,
 ) -> Result<Response, WebError> {
@@ -76,7 +76,7 @@ fn failure(e: UploadFailure) -> Result<Invalid, WebError> {
 
 async fn upload_banner(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
@@ -98,7 +98,7 @@ async fn upload_banner(
 
 async fn upload_attachment(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
@@ -127,7 +127,7 @@ async fn upload_attachment(
 /// Alt text in this language, removing the banner, removing an attachment.
 async fn change_media(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {

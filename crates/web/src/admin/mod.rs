@@ -35,7 +35,7 @@ pub(crate) const MAX_FORM_BYTES: usize = 2 << 20;
 
 /// The signed-in person, as handlers see them.
 #[derive(Debug, Clone)]
-pub(crate) struct Signed {
+pub(crate) struct SignedIn {
     pub user: User,
     pub csrf: String,
     pub token: String,
@@ -173,7 +173,7 @@ async fn guard(
     } else {
         body
     };
-    parts.extensions.insert(Signed {
+    parts.extensions.insert(SignedIn {
         user: session.user,
         csrf: session.csrf_token,
         token,
@@ -189,7 +189,7 @@ async fn guard(
 pub(crate) fn page(
     state: &AppState,
     name: &str,
-    signed: Option<&Signed>,
+    signed: Option<&SignedIn>,
     ctx: impl Serialize,
 ) -> Result<Response, WebError> {
     let nav = signed.map(|s| {

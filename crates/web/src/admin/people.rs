@@ -14,7 +14,7 @@ use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
 use super::forms::{Fields, errors_map};
-use super::{Signed, page};
+use super::{SignedIn, page};
 use crate::{AppState, WebError};
 
 pub(super) fn account_routes() -> Router<AppState> {
@@ -42,7 +42,7 @@ struct Notice {
 
 async fn account(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Query(notice): Query<Notice>,
 ) -> Result<Response, WebError> {
     render_account(&state, &signed, notice, None, None).await
@@ -50,7 +50,7 @@ async fn account(
 
 async fn render_account(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     notice: Notice,
     errors: Option<&Invalid>,
     new_secret: Option<String>,
@@ -78,7 +78,7 @@ async fn render_account(
 
 async fn change_password(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -104,7 +104,7 @@ async fn change_password(
 
 async fn invalid_account(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     invalid: Invalid,
 ) -> Result<Response, WebError> {
     let mut response =
@@ -117,7 +117,7 @@ async fn invalid_account(
 /// saved when the person proves their app has it by typing a current code.
 async fn totp(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -179,7 +179,7 @@ async fn totp(
 
 async fn sign_out_everywhere(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     state
         .store()
@@ -190,7 +190,7 @@ async fn sign_out_everywhere(
 
 async fn users(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Query(notice): Query<Notice>,
 ) -> Result<Response, WebError> {
     render_users(&state, &signed, notice.done, None, &[], None).await
@@ -198,7 +198,7 @@ async fn users(
 
 async fn render_users(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     done: Option<String>,
     errors: Option<&Invalid>,
     fields: &[(String, String)],
@@ -219,7 +219,7 @@ async fn render_users(
 
 async fn user_action(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -305,14 +305,14 @@ async fn user_action(
 
 async fn tokens(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     render_tokens(&state, &signed, None, None).await
 }
 
 async fn render_tokens(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     created: Option<String>,
     errors: Option<&Invalid>,
 ) -> Result<Response, WebError> {
@@ -340,7 +340,7 @@ async fn render_tokens(
 
 async fn token_action(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);

@@ -16,7 +16,7 @@ use pressroom_store::{By, StoreError, TranslationDetail};
 use serde::Deserialize;
 
 use super::forms::{Fields, HtmlForm, RevisionForm, Views, errors_map};
-use super::{Signed, page};
+use super::{SignedIn, page};
 use crate::{AppState, WebError};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -47,7 +47,7 @@ struct EditQuery {
 
 async fn edit(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     Query(q): Query<EditQuery>,
 ) -> Result<Response, WebError> {
@@ -80,7 +80,7 @@ pub(super) struct Editor {
 
 pub(super) async fn render_editor(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     detail: &TranslationDetail,
     input: &RevisionInput,
     version: i64,
@@ -187,7 +187,7 @@ pub(super) async fn render_editor(
 
 async fn save(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
@@ -255,7 +255,7 @@ async fn save(
 /// Shows the editor again with what was typed and what is wrong with it.
 async fn editor_error(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     detail: &TranslationDetail,
     input: &RevisionInput,
     version: i64,
@@ -280,7 +280,7 @@ async fn editor_error(
 /// Shows the typed text rendered as readers would see it, keeping everything typed.
 async fn preview(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
@@ -350,7 +350,7 @@ fn parse_action(fields: &Fields, tz: &jiff::tz::TimeZone) -> Result<Action, Inva
 
 async fn action(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {

@@ -13,7 +13,7 @@ use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
 use super::forms::{Fields, errors_map};
-use super::{Signed, page};
+use super::{SignedIn, page};
 use crate::{AppState, WebError};
 
 pub(super) fn review_routes() -> Router<AppState> {
@@ -35,7 +35,7 @@ struct AuditQuery {
 
 async fn audit(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let subject = q.subject.filter(|s| !s.is_empty());
@@ -65,7 +65,7 @@ struct Done {
 
 async fn settings(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     saved_settings_page(&state, &signed, done.done, None).await
@@ -74,7 +74,7 @@ async fn settings(
 /// The settings page showing what is saved.
 async fn saved_settings_page(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     done: Option<String>,
     kind_errors: Option<&Invalid>,
 ) -> Result<Response, WebError> {
@@ -125,7 +125,7 @@ async fn saved_settings_page(
 )]
 async fn render_settings(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     values: &std::collections::BTreeMap<String, String>,
     two_person_rule: bool,
     require_totp: bool,
@@ -160,7 +160,7 @@ async fn render_settings(
 
 async fn save_settings(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -232,7 +232,7 @@ async fn save_settings(
 /// Creates or changes a kind: its names, its number series (or none), question/answer blocks.
 async fn save_kind(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -274,7 +274,7 @@ async fn save_kind(
 
 async fn pages(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
     let settings = state.store().site_settings().await?;
     let mut rows = Vec::new();
@@ -294,7 +294,7 @@ async fn pages(
 
 async fn edit_page(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path((slug, lang)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let (title, body) = match state.store().page(&slug, &lang).await {
@@ -312,7 +312,7 @@ async fn edit_page(
 
 async fn save_page(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path((slug, lang)): Path<(String, String)>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {

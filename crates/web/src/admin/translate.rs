@@ -12,7 +12,7 @@ use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
 use super::forms::{HtmlForm, RevisionForm, Views, errors_map};
-use super::{Signed, page};
+use super::{SignedIn, page};
 use crate::{AppState, WebError};
 
 #[derive(Debug, Deserialize, Default)]
@@ -22,7 +22,7 @@ pub(super) struct TranslateQuery {
 
 pub(super) async fn translate_form(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(release_id): Path<i64>,
     Query(q): Query<TranslateQuery>,
 ) -> Result<Response, WebError> {
@@ -32,7 +32,7 @@ pub(super) async fn translate_form(
 
 async fn render_translate(
     state: &AppState,
-    signed: &Signed,
+    signed: &SignedIn,
     release_id: i64,
     lang: &str,
     typed: Option<&RevisionForm>,
@@ -82,7 +82,7 @@ async fn render_translate(
 
 pub(super) async fn translate(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(release_id): Path<i64>,
     HtmlForm(form): HtmlForm<RevisionForm>,
 ) -> Result<Response, WebError> {
@@ -126,7 +126,7 @@ pub(super) struct HistoryQuery {
 
 pub(super) async fn history(
     State(state): State<AppState>,
-    Extension(signed): Extension<Signed>,
+    Extension(signed): Extension<SignedIn>,
     Path(id): Path<TranslationId>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, WebError> {

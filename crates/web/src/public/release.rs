@@ -1,4 +1,5 @@
-//! The release page: the release in one language, with everything DESIGN.md lists in order.
+//! The release page: the release in one language, with everything the design lists, in its
+//! order (banner, kind and date, number, headline, lead, body … footer).
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
