@@ -171,7 +171,7 @@ test("the press service: draft, submit, approve by another person, schedule, wit
   await editor.click(`text=${title}`);
   await editor.click("button:has-text('Approve and publish')");
   await editor.waitForSelector("text=Done: approve_publish");
-  const number = (await editor.locator("p.meta").innerText()).match(/No\. (\d+)\/(\d+)/);
+  const number = (await editor.locator("p.meta").innerText()).match(/No:(\d+)\/(\d+)/);
   assert.ok(number, "the release got its number");
   const publicLink = await editor.locator("a:has-text('Public page')").getAttribute("href");
   await editor.goto(`${demo.base}${publicLink}`);
@@ -181,6 +181,7 @@ test("the press service: draft, submit, approve by another person, schedule, wit
   // A second release, scheduled a few seconds ahead, appears without anyone acting.
   await author.goto(`${demo.base}/admin/releases/new`);
   const later = `Scheduled journey ${Date.now()}`;
+  await author.selectOption("#lang", "en");
   await author.fill("#title", later);
   await author.fill("#body", "Goes out on its own.");
   await author.click("button:has-text('Save draft')");
@@ -242,6 +243,7 @@ test("a banner: upload with a focal point, describe it, publish; phones load the
   await signIn(author, "author");
   await author.goto(`${demo.base}/admin/releases/new`);
   const title = `Banner journey ${Date.now()}`;
+  await author.selectOption("#lang", "en");
   await author.fill("#title", title);
   await author.fill("#body", "A release with a picture.");
   await author.click("button:has-text('Save draft')");
