@@ -334,6 +334,24 @@ impl Store {
         translation_from_row(&row)
     }
 
+    /// The translation, if it is still at `expected_version`; [`StoreError::Conflict`]
+    /// otherwise. For work that is costly to redo (processing an upload) before the save that
+    /// checks the version again under lock.
+    pub async fn translation_at(
+        &self,
+        id: TranslationId,
+        expected_version: i64,
+    ) -> Result<Translation> {
+        let translation = self.translation(id).await?;
+        if translation.version != expected_version {
+            return Err(StoreError::Conflict {
+                expected: expected_version,
+                current: translation.version,
+            });
+        }
+        Ok(translation)
+    }
+
     /// The translations of a release, by language.
     pub async fn translations_of(&self, release_id: ReleaseId) -> Result<Vec<Translation>> {
         let rows = sqlx::query(sql(format!(

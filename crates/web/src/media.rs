@@ -174,7 +174,7 @@ impl AppState {
         by: By<'_>,
     ) -> Result<TranslationDetail, UploadFailure> {
         let storage = self.media().ok_or(UploadFailure::NoStorage)?;
-        let translation = self.current_version(id, version).await?;
+        let translation = self.store().translation_at(id, version).await?;
         let (mut banner, files) = banner_from_upload(upload).await?;
         if !alt.trim().is_empty() {
             banner.alt.insert(translation.lang, alt.trim().to_owned());
@@ -201,7 +201,7 @@ impl AppState {
         by: By<'_>,
     ) -> Result<TranslationDetail, UploadFailure> {
         let storage = self.media().ok_or(UploadFailure::NoStorage)?;
-        self.current_version(id, version).await?;
+        self.store().translation_at(id, version).await?;
         let processed = process_attachment(&bytes, file_name, DEFAULT_MAX_ATTACHMENT_BYTES)
             .map_err(|e| e.into_invalid("file"))?;
         let change = MediaChange::Attachment(processed.attachment);
@@ -213,23 +213,6 @@ impl AppState {
             store.change_media(id, version, &change, by),
         )
         .await
-    }
-
-    /// The translation, if it is still at `version`: an upload against a stale form is refused
-    /// before any work.
-    async fn current_version(
-        &self,
-        id: TranslationId,
-        version: i64,
-    ) -> Result<pressroom_core::release::Translation, StoreError> {
-        let translation = self.store().translation(id).await?;
-        if translation.version != version {
-            return Err(StoreError::Conflict {
-                expected: version,
-                current: translation.version,
-            });
-        }
-        Ok(translation)
     }
 }
 
