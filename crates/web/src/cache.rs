@@ -5,6 +5,12 @@
 //! and brotli forms, an ETag and a Last-Modified, within a byte budget (oldest entries go
 //! first). When the store reports a [`Change`], exactly the entries whose tags it touches are
 //! dropped. Responses that are not cached (errors, redirects) pass through untouched.
+//!
+//! A page is rendered outside the lock, so a change can land between the render's reads and
+//! its insert; kept blindly, that page would hide the change until the process restarts. Every
+//! change therefore bumps a generation and records it against the tags it dropped; a render
+//! notes the generation before it starts and is kept only if none of its tags was dropped
+//! since (it is still served to the one reader who asked).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -58,6 +64,26 @@ struct Inner {
     entries: HashMap<String, Arc<Entry>>,
     order: VecDeque<String>,
     bytes: usize,
+    /// Bumped by every change.
+    generation: u64,
+    /// The generation at which each tag was last dropped.
+    dropped: HashMap<String, u64>,
+    /// The generation of the last change that dropped everything.
+    all_dropped: u64,
+}
+
+/// Past this many remembered tags, the memory is folded into `all_dropped`: renders in flight
+/// are then not kept (they render again on the next request), and the map starts afresh.
+const MAX_REMEMBERED_TAGS: usize = 100_000;
+
+impl Inner {
+    /// Whether a render that started at `since` may have read data a later change replaced.
+    fn stale(&self, since: u64, tags: &[String]) -> bool {
+        self.all_dropped > since
+            || tags
+                .iter()
+                .any(|t| self.dropped.get(t).is_some_and(|g| *g > since))
+    }
 }
 
 /// The page cache, bounded in bytes. A budget of zero disables it.
@@ -86,13 +112,23 @@ impl PageCache {
         self.lock().entries.get(key).cloned()
     }
 
-    fn insert(&self, key: String, entry: Entry) -> Arc<Entry> {
+    /// The generation to note before rendering a page that may be kept.
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Keeps `entry`, rendered from data read after generation `since`, unless a change
+    /// dropped one of its tags meanwhile.
+    fn insert(&self, key: String, entry: Entry, since: u64) -> Arc<Entry> {
         let entry = Arc::new(entry);
         let size = entry.size();
         if size > MAX_ENTRY_BYTES || size > self.max_bytes {
             return entry;
         }
         let mut inner = self.lock();
+        if inner.stale(since, &entry.tags) {
+            return entry;
+        }
         if let Some(old) = inner.entries.insert(key.clone(), entry.clone()) {
             inner.bytes -= old.size();
             inner.order.retain(|k| k != &key);
@@ -113,6 +149,19 @@ impl PageCache {
     /// Drops every entry carrying one of `tags`; `None` drops everything.
     fn drop_tagged(&self, tags: Option<&[String]>) {
         let mut inner = self.lock();
+        inner.generation += 1;
+        let generation = inner.generation;
+        match tags {
+            Some(tags) if inner.dropped.len() < MAX_REMEMBERED_TAGS => {
+                for tag in tags {
+                    inner.dropped.insert(tag.clone(), generation);
+                }
+            }
+            _ => {
+                inner.all_dropped = generation;
+                inner.dropped.clear();
+            }
+        }
         let stale: Vec<String> = inner
             .entries
             .iter()
@@ -174,6 +223,7 @@ pub(crate) async fn serve_cached(
     if let Some(entry) = cache.get(&key) {
         return respond(&entry, &headers);
     }
+    let since = cache.generation();
     let response = next.run(request).await;
     let Some(tags) = response.extensions().get::<CacheTags>().cloned() else {
         return response;
@@ -199,7 +249,7 @@ pub(crate) async fn serve_cached(
         brotli: brotli(&bytes),
         identity: bytes,
     };
-    let entry = cache.insert(key, entry);
+    let entry = cache.insert(key, entry, since);
     respond(&entry, &headers)
 }
 
@@ -296,7 +346,7 @@ mod tests {
     fn the_budget_is_kept_by_dropping_the_oldest() {
         let cache = PageCache::new(5_000);
         for i in 0..10 {
-            cache.insert(format!("/p{i}"), entry(&["list:en"], 1_000));
+            cache.insert(format!("/p{i}"), entry(&["list:en"], 1_000), 0);
         }
         let (count, bytes) = cache.stats();
         assert!(bytes <= 5_000, "{bytes}");
@@ -310,14 +360,16 @@ mod tests {
         cache.insert(
             "/en/releases/2021/1-a".into(),
             entry(&["release:1", "chrome:en"], 10),
+            0,
         );
         cache.insert(
             "/en/releases/2021/2-b".into(),
             entry(&["release:2", "chrome:en"], 10),
+            0,
         );
-        cache.insert("/en/".into(), entry(&["list:en", "chrome:en"], 10));
-        cache.insert("/ru/".into(), entry(&["list:ru", "chrome:ru"], 10));
-        cache.insert("/sitemap.xml".into(), entry(&["sitemap"], 10));
+        cache.insert("/en/".into(), entry(&["list:en", "chrome:en"], 10), 0);
+        cache.insert("/ru/".into(), entry(&["list:ru", "chrome:ru"], 10), 0);
+        cache.insert("/sitemap.xml".into(), entry(&["sitemap"], 10), 0);
         cache.changed(&Change::Release {
             release_id: 1,
             lang: "en".into(),
@@ -340,5 +392,28 @@ mod tests {
         assert!(cache.get("/en/releases/2021/2-b").is_none() && cache.get("/ru/").is_some());
         cache.changed(&Change::Site);
         assert_eq!(cache.stats().0, 0);
+    }
+
+    #[test]
+    fn a_page_rendered_before_a_change_is_not_kept_after_it() {
+        let cache = PageCache::new(1 << 20);
+        let change = Change::Release {
+            release_id: 1,
+            lang: "en".into(),
+        };
+        let since = cache.generation();
+        // The listing is being rendered from the old data when release 1 is published.
+        cache.changed(&change);
+        cache.insert("/en/".into(), entry(&["list:en"], 10), since);
+        assert!(cache.get("/en/").is_none(), "the stale listing was kept");
+        // A page the change does not touch is kept; so is one rendered after the change.
+        cache.insert("/ru/".into(), entry(&["list:ru"], 10), since);
+        cache.insert("/en/".into(), entry(&["list:en"], 10), cache.generation());
+        assert!(cache.get("/ru/").is_some() && cache.get("/en/").is_some());
+        // A site-wide change stales every render in flight.
+        let since = cache.generation();
+        cache.changed(&Change::Site);
+        cache.insert("/ru/".into(), entry(&["list:ru"], 10), since);
+        assert!(cache.get("/ru/").is_none());
     }
 }
