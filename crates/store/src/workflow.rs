@@ -51,7 +51,7 @@ impl Store {
         expected_version: Option<i64>,
         action: &Action,
         by: By<'_>,
-        now: Timestamp,
+        mut now: Timestamp,
     ) -> Result<Translation> {
         let actor = workflow_actor(by)?;
         if action.kind() == ActionKind::Edit {
@@ -112,7 +112,9 @@ impl Store {
                 details["correction"] = json!(c);
             }
             let tz = settings.tz();
-            publish(
+            // The instant of record is settled under the numbering lock (see
+            // `number_release`), so everything this publication writes carries it.
+            now = publish(
                 &mut tx,
                 &translation,
                 correction.as_ref(),
@@ -318,7 +320,8 @@ async fn pending_correction(
 }
 
 /// Makes the head revision live: numbers the release if this is its first publication,
-/// records the publication, and updates the translation.
+/// records the publication, and updates the translation. Returns the publication's instant,
+/// which a first publication may move past `now` (see `number_release`).
 async fn publish(
     tx: &mut Transaction<'static, Any>,
     translation: &Translation,
@@ -327,8 +330,8 @@ async fn publish(
     flagged: bool,
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
-) -> Result<()> {
-    number_release(tx, translation.release_id, now, tz).await?;
+) -> Result<Timestamp> {
+    let now = number_release(tx, translation.release_id, now, tz).await?;
     sqlx::query(
         "INSERT INTO publications (translation_id, revision_id, published_at, correction_kind, change_note, publisher_id, flagged) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -355,18 +358,23 @@ async fn publish(
     .bind(translation.id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(now)
 }
 
 /// On a release's first publication, fixes its year and, for a numbered kind, allocates the
 /// next number of its series in that year. Running inside the publishing transaction is what
 /// makes numbers gap-free: if the publication fails, so does the allocation.
+///
+/// Returns the publication's instant. `now` was taken when the request arrived, before it
+/// queued for the numbering lock, so a request that waited can hold an earlier instant than
+/// the number allocated just before it. The register must read in order, so the instant is
+/// settled here, under the lock: never before the previous number's.
 async fn number_release(
     tx: &mut Transaction<'static, Any>,
     release_id: ReleaseId,
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
-) -> Result<()> {
+) -> Result<Timestamp> {
     let row = sqlx::query(
         "SELECT r.first_published_at, r.seq, k.series FROM releases r JOIN kinds k ON k.key = r.kind WHERE r.id = $1",
     )
@@ -377,7 +385,7 @@ async fn number_release(
         .try_get::<Option<i64>, _>("first_published_at")?
         .is_some()
     {
-        return Ok(());
+        return Ok(now);
     }
     if row.try_get::<Option<i64>, _>("seq")?.is_some() {
         // An imported release keeps the number and year it had.
@@ -386,13 +394,29 @@ async fn number_release(
             .bind(release_id)
             .execute(&mut **tx)
             .await?;
-        return Ok(());
+        return Ok(now);
     }
     let year = i64::from(numbering_year(now, tz));
     let series: Option<String> = row.try_get("series")?;
-    let seq = match &series {
-        Some(series) => Some(allocate_number(tx, series, year).await?),
-        None => None,
+    let (seq, now) = match &series {
+        Some(series) => {
+            let seq = allocate_number(tx, series, year).await?;
+            let previous: Option<i64> = sqlx::query_scalar(
+                "SELECT first_published_at FROM releases WHERE series = $1 AND year = $2 AND seq = $3",
+            )
+            .bind(series)
+            .bind(year)
+            .bind(seq - 1)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten();
+            let after_previous = previous
+                .map(|p| crate::rows::instant(p + 1))
+                .transpose()?
+                .filter(|p| *p > now);
+            (Some(seq), after_previous.unwrap_or(now))
+        }
+        None => (None, now),
     };
     sqlx::query("UPDATE releases SET series = $1, year = $2, seq = $3, first_published_at = $4 WHERE id = $5")
         .bind(series)
@@ -402,7 +426,7 @@ async fn number_release(
         .bind(release_id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(now)
 }
 
 /// The next number of `series` in `year`. The upsert locks the counter row until the
