@@ -48,7 +48,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Connection, Transaction};
 
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
@@ -120,7 +120,12 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
-        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            // A failed COMMIT (SQLite on a full disk) rolls the transaction back inside the
+            // database, but the driver still counts it as open; such a connection could never
+            // begin again, so it is closed here and the pool opens a fresh one.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
         let pool = match backend {
             Backend::Sqlite => {
                 pool_options

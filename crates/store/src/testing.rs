@@ -86,6 +86,19 @@ impl TestDb {
         }
     }
 
+    /// A migrated SQLite database in `folder`, which the caller owns (a size-limited file
+    /// system, say).
+    pub async fn sqlite_in(folder: &std::path::Path) -> Self {
+        let url = format!("sqlite://{}?mode=rwc", folder.join("test.db").display());
+        let store = signed(Store::open(&url).await.expect("open SQLite")).await;
+        Self {
+            store,
+            url,
+            _dir: None,
+            pg_schema: None,
+        }
+    }
+
     /// A migrated PostgreSQL schema of its own, or `None` when no test server is configured.
     pub async fn postgres() -> Option<Self> {
         let Ok(base) = std::env::var("PRESSROOM_TEST_DATABASE_URL") else {
