@@ -11,13 +11,17 @@
 //! change therefore bumps a generation and records it against the tags it dropped; a render
 //! notes the generation before it starts and is kept only if none of its tags was dropped
 //! since (it is still served to the one reader who asked).
+//!
+//! The key is the path and only the query parameters the route reads ([`USED_PARAMS`]), so a
+//! random `?utm_source=…` or cache-busting string is served from the same entry instead of
+//! rendering (and filling the budget) each time.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderValue,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, VARY,
@@ -29,6 +33,45 @@ use jiff::Timestamp;
 use pressroom_store::{Change, ChangeListener};
 
 use crate::AppState;
+
+/// The query parameters each cached route reads (its `Query` struct's fields); every other
+/// parameter is left out of the key, since the handler ignores it. A route not listed reads
+/// none.
+const USED_PARAMS: &[(&str, &[&str])] = &[
+    ("/{lang}/releases/", LISTING),
+    ("/{lang}/releases/{year}/", LISTING),
+    ("/{lang}/releases/{year}/{month}/", LISTING),
+    ("/{lang}/topics/{slug}/", LISTING),
+    ("/{lang}/feed.atom", FEED),
+    ("/{lang}/feed.rss", FEED),
+    ("/{lang}/feed.json", FEED),
+    ("/{lang}/releases/{year}/{segment}", &["revision"]),
+    (
+        "/api/v1/releases",
+        &["lang", "kind", "topic", "page", "per_page"],
+    ),
+];
+const LISTING: &[&str] = &["page", "kind", "topic"];
+const FEED: &[&str] = &["kind", "topic"];
+
+/// The cache key of a request to `route`: its path and, in their order, only the parameters
+/// the route reads.
+fn cache_key(route: Option<&str>, path: &str, query: Option<&str>) -> String {
+    let used = route
+        .and_then(|r| USED_PARAMS.iter().find(|(pattern, _)| *pattern == r))
+        .map_or(&[][..], |(_, used)| *used);
+    let mut key = path.to_owned();
+    let mut sep = '?';
+    for pair in query.unwrap_or("").split('&') {
+        let name = pair.split('=').next().unwrap_or("");
+        if used.contains(&name) {
+            key.push(sep);
+            key.push_str(pair);
+            sep = '&';
+        }
+    }
+    key
+}
 
 /// What a cached page depends on; attached to a response as an extension.
 #[derive(Debug, Clone, Default)]
@@ -208,11 +251,14 @@ pub(crate) async fn serve_cached(
     next: Next,
 ) -> Response {
     let cache = &state.inner.cache;
-    let key = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
+    let key = cache_key(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+        request.uri().path(),
+        request.uri().query(),
+    );
     let cacheable_request = cache.max_bytes > 0
         && (request.method() == Method::GET || request.method() == Method::HEAD)
         && key.len() <= MAX_KEY_BYTES;
@@ -392,6 +438,30 @@ mod tests {
         assert!(cache.get("/en/releases/2021/2-b").is_none() && cache.get("/ru/").is_some());
         cache.changed(&Change::Site);
         assert_eq!(cache.stats().0, 0);
+    }
+
+    #[test]
+    fn the_key_holds_only_the_parameters_a_route_reads() {
+        let listing = Some("/{lang}/releases/");
+        assert_eq!(
+            cache_key(
+                listing,
+                "/en/releases/",
+                Some("utm_source=x&page=2&kind=statement&_=1")
+            ),
+            "/en/releases/?page=2&kind=statement"
+        );
+        assert_eq!(
+            cache_key(listing, "/en/releases/", Some("x=1")),
+            "/en/releases/"
+        );
+        assert_eq!(cache_key(Some("/{lang}/"), "/en/", Some("page=2")), "/en/");
+        assert_eq!(cache_key(None, "/en/", Some("a=1")), "/en/");
+        // A parameter named like a used one but longer is not it.
+        assert_eq!(
+            cache_key(listing, "/en/releases/", Some("pages=3&page")),
+            "/en/releases/?page"
+        );
     }
 
     #[test]

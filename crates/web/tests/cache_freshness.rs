@@ -152,4 +152,51 @@ async fn publish_then_withdraw_one(site: &Site, publisher: usize) {
     assert_eq!(item["withdrawn"], true, "{title} was withdrawn: {api}");
 }
 
-pressroom_store::backends!(publishing_while_readers_fetch);
+/// A query string the page does not read (a tracker's, or a random cache-buster) is served
+/// from the page's one entry; only the parameters a page reads make another.
+async fn unknown_query_parameters_share_the_cached_page(db: TestDb) {
+    let people = db.people().await;
+    let id = db
+        .draft(
+            "press-release",
+            "en",
+            pressroom_store::testing::sample_text("One"),
+            &people.author,
+        )
+        .await
+        .translation
+        .id;
+    db.submit_and_approve(id, &people, Timestamp::now()).await;
+    let state = AppState::new(
+        db.store.clone(),
+        WebConfig {
+            base_url: "https://mfa.example.org".into(),
+            theme_dir: None,
+            cache_bytes: 8 << 20,
+        },
+        None,
+    )
+    .unwrap();
+    let app = router(state.clone());
+    let plain = fetch(&app, "/en/releases/").await;
+    let (entries, _) = state.cache_stats();
+    for i in 0..50 {
+        let page = fetch(&app, &format!("/en/releases/?utm_source=news&_={i}")).await;
+        assert_eq!(page, plain);
+        fetch(&app, &format!("/api/v1/releases?lang=en&nocache={i}")).await;
+        fetch(&app, &format!("/en/?page={i}")).await;
+    }
+    assert_eq!(
+        state.cache_stats().0,
+        entries + 2,
+        "50 different unknown query strings made new cache entries"
+    );
+    // A parameter the listing reads is its own page.
+    fetch(&app, "/en/releases/?kind=statement").await;
+    assert_eq!(state.cache_stats().0, entries + 3);
+}
+
+pressroom_store::backends!(
+    publishing_while_readers_fetch,
+    unknown_query_parameters_share_the_cached_page
+);
