@@ -111,8 +111,15 @@ test("withdrawn and corrected releases say so; the verify page tells genuine fro
   assert.match(await page.locator(".notice.withdrawn").innerText(), /Withdrawn on/);
   const corrected = await (async () => {
     await page.goto(`${demo.base}/en/sitemap.xml`).catch(() => {});
-    const response = await page.request.get(`${demo.base}/sitemap.xml`);
-    const urls = [...(await response.text()).matchAll(/<loc>([^<]+\/en\/releases\/[^<]+)<\/loc>/g)].map((m) => m[1]);
+    // The sitemap is an index; the releases are in its children.
+    const index = await (await page.request.get(`${demo.base}/sitemap.xml`)).text();
+    const children = [...index.matchAll(/<loc>([^<]+\/sitemaps\/releases-\d+\.xml)<\/loc>/g)].map((m) => m[1]);
+    assert.ok(children.length > 0, "the sitemap index names the release sitemaps");
+    const urls = [];
+    for (const child of children) {
+      const text = await (await page.request.get(child)).text();
+      urls.push(...[...text.matchAll(/<loc>([^<]+\/en\/releases\/[^<]+)<\/loc>/g)].map((m) => m[1]));
+    }
     for (const url of urls) {
       const html = await (await page.request.get(url)).text();
       if (html.includes("Change history")) return url;

@@ -94,13 +94,36 @@ const LISTING_WHERE: &str = "t.lang = $1 AND t.live_revision_id IS NOT NULL AND 
 const LAST_PUBLISHED: &str = "(SELECT MAX(p.published_at) FROM publications p WHERE p.revision_id = t.live_revision_id) AS last_published_at";
 
 impl Store {
-    /// Every published translation, for the sitemap, newest first.
-    pub async fn sitemap_entries(&self) -> Result<Vec<SitemapEntry>> {
+    /// The sitemap's children: releases are cut into chunks of `size` by id (chunk `n` holds
+    /// ids `n*size+1 ..= (n+1)*size`), so a chunk's URL never changes as the archive grows and
+    /// each child stays bounded. Gives each chunk that has published translations, with the
+    /// latest publication in it, oldest chunk first.
+    pub async fn sitemap_chunks(&self, size: i64) -> Result<Vec<(i64, Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT (t.release_id - 1) / $1 AS chunk, MAX(p.published_at) AS lastmod FROM translations t \
+             JOIN publications p ON p.translation_id = t.id \
+             WHERE t.live_revision_id IS NOT NULL AND t.state <> 'deleted' GROUP BY (t.release_id - 1) / $1 ORDER BY chunk",
+        )
+        .bind(size.max(1))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("chunk")?, instant(r.try_get("lastmod")?)?)))
+            .collect()
+    }
+
+    /// The published translations of chunk `chunk` of `size` releases (see
+    /// [`Store::sitemap_chunks`]), newest release first.
+    pub async fn sitemap_entries(&self, chunk: i64, size: i64) -> Result<Vec<SitemapEntry>> {
+        let size = size.max(1);
         let rows = sqlx::query(sql(format!(
             "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, {LAST_PUBLISHED} FROM translations t \
              JOIN releases r ON r.id = t.release_id \
-             WHERE t.live_revision_id IS NOT NULL AND t.state <> 'deleted' ORDER BY r.first_published_at DESC, r.id DESC"
+             WHERE t.release_id > $1 AND t.release_id <= $2 AND t.live_revision_id IS NOT NULL AND t.state <> 'deleted' \
+             ORDER BY r.id DESC"
         )))
+        .bind(chunk.saturating_mul(size))
+        .bind(chunk.saturating_add(1).saturating_mul(size))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

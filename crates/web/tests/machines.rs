@@ -286,13 +286,44 @@ async fn feeds_are_well_formed_and_filtered(db: TestDb) {
 
 async fn sitemap_robots_and_structured_data(db: TestDb) {
     let site = rich_site(db).await;
-    let sitemap = site.page("/sitemap.xml").await;
+    // The sitemap is an index of bounded children: the site's pages, and releases by id.
+    let index = site.page("/sitemap.xml").await;
+    assert!(index.contains("<sitemapindex"), "{index}");
+    assert!(
+        index.contains("<loc>https://mfa.example.org/sitemaps/pages.xml</loc>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("<loc>https://mfa.example.org/sitemaps/releases-1.xml</loc><lastmod>"),
+        "{index}"
+    );
+    assert!(!index.contains("releases-2.xml"), "{index}");
+    let sitemap = site.page("/sitemaps/releases-1.xml").await;
     assert!(
         sitemap
             .contains("<loc>https://mfa.example.org/en/releases/2026/2-hearing-on-14-april</loc>")
     );
     assert!(sitemap.contains("<xhtml:link rel=\"alternate\" hreflang=\"ru\" href=\"https://mfa.example.org/ru/releases/2026/2-slushaniya-14-aprelya\"/>"), "{sitemap}");
-    assert!(sitemap.contains("https://mfa.example.org/en/pages/privacy"));
+    let pages = site.page("/sitemaps/pages.xml").await;
+    assert!(
+        pages.contains("https://mfa.example.org/en/pages/privacy"),
+        "{pages}"
+    );
+    assert!(
+        pages.contains("<loc>https://mfa.example.org/az/</loc>"),
+        "{pages}"
+    );
+    for missing in [
+        "/sitemaps/releases-2.xml",
+        "/sitemaps/releases-0.xml",
+        "/sitemaps/x.xml",
+    ] {
+        assert_eq!(
+            site.get(missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
     let robots = site.page("/robots.txt").await;
     assert!(robots.contains("Sitemap: https://mfa.example.org/sitemap.xml"));
     let html = site.page("/en/releases/2026/2-hearing-on-14-april").await;
@@ -401,7 +432,7 @@ async fn publishing_invalidates_exactly_what_it_changes(db: TestDb) {
         "/en/feed.atom",
         "/en/feed.rss",
         "/en/feed.json",
-        "/sitemap.xml",
+        "/sitemaps/releases-1.xml",
     ];
     let untouched = "/en/releases/2026/1-answer-on-the-dam";
     for uri in affected.iter().chain([&untouched]) {
@@ -449,7 +480,7 @@ async fn publishing_invalidates_exactly_what_it_changes(db: TestDb) {
         .unwrap();
     for uri in affected {
         let body = site.page(uri).await;
-        let expected = if uri == "/sitemap.xml" {
+        let expected = if uri.starts_with("/sitemaps/") {
             "/en/releases/2026/4-fresh-news-on-water"
         } else {
             "Fresh news on water"
@@ -505,7 +536,7 @@ async fn publishing_invalidates_exactly_what_it_changes(db: TestDb) {
     );
     assert!(site.page("/ru/").await.contains("Свежие новости"));
     assert!(
-        site.page("/sitemap.xml")
+        site.page("/sitemaps/releases-1.xml")
             .await
             .contains("/ru/releases/2026/4-svezhie-novosti")
     );

@@ -1,11 +1,9 @@
 //! For machines: Atom 1.0, RSS 2.0 and JSON Feed 1.1 per language (filtered by kind or topic
-//! with `?kind=` / `?topic=`), the sitemap with `hreflang` alternates, and robots.txt.
+//! with `?kind=` / `?topic=`), and robots.txt (the sitemap is in `sitemap`).
 //!
 //! Atom, RSS, the sitemap and robots.txt are templates (`atom.xml`, `rss.xml`, `sitemap.xml`,
 //! `robots.txt`) like every page, so a theme can override them and `.xml` output has one
 //! escaper; the JSON Feed is serialised, since JSON is data rather than text to write.
-
-use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -32,13 +30,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{lang}/feed.atom", get(atom))
         .route("/{lang}/feed.rss", get(rss))
         .route("/{lang}/feed.json", get(json))
-        .route("/sitemap.xml", get(sitemap))
         .route("/robots.txt", get(robots))
 }
 
 /// Renders template `name`. The text ends with a newline, whichever template (the theme's or
 /// ours) made it: minijinja drops a template's last one.
-fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<String, WebError> {
+pub(super) fn render(
+    state: &AppState,
+    name: &str,
+    ctx: impl Serialize,
+) -> Result<String, WebError> {
     let mut text = state.inner.templates.render(name, ctx)?;
     if !text.ends_with('\n') {
         text.push('\n');
@@ -47,7 +48,7 @@ fn render(state: &AppState, name: &str, ctx: impl Serialize) -> Result<String, W
 }
 
 /// A text for machines, tagged for the page cache.
-fn cached(content_type: &'static str, body: String, tags: Vec<String>) -> Response {
+pub(super) fn cached(content_type: &'static str, body: String, tags: Vec<String>) -> Response {
     let mut response = ([(CONTENT_TYPE, content_type)], body).into_response();
     response.extensions_mut().insert(CacheTags(tags));
     response
@@ -221,83 +222,6 @@ async fn json(
         "application/feed+json; charset=utf-8",
         doc.to_string(),
         tags(&lang),
-    ))
-}
-
-/// One `<url>` of the sitemap: the context of `sitemap.xml`.
-#[derive(Serialize)]
-struct SitemapUrl {
-    loc: String,
-    lastmod: Option<String>,
-    /// The same page in every language it exists in, this one included.
-    alternates: Vec<Alternate>,
-}
-
-#[derive(Serialize)]
-struct Alternate {
-    lang: String,
-    href: String,
-}
-
-/// One `<url>` per language of a page, each listing all of them as alternates.
-fn group(urls: &[(String, String)], lastmod: Option<Timestamp>) -> Vec<SitemapUrl> {
-    urls.iter()
-        .map(|(_, url)| SitemapUrl {
-            loc: url.clone(),
-            lastmod: lastmod.map(|at| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
-            alternates: urls
-                .iter()
-                .map(|(code, alt)| Alternate {
-                    lang: code.clone(),
-                    href: alt.clone(),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError> {
-    let store = state.store();
-    let settings = store.site_settings().await?;
-    let base = &state.config().base_url;
-    let homes: Vec<(String, String)> = settings
-        .languages
-        .iter()
-        .map(|l| (l.code.clone(), format!("{base}/{}/", l.code)))
-        .collect();
-    let mut urls = group(&homes, None);
-    let mut releases: BTreeMap<i64, (Vec<(String, String)>, Timestamp)> = BTreeMap::new();
-    for entry in store.sitemap_entries().await? {
-        if settings.language(&entry.lang).is_none() {
-            continue;
-        }
-        let url = format!(
-            "{base}{}",
-            release_path(&entry.lang, &entry.release, &entry.slug, &settings)
-        );
-        let slot = releases
-            .entry(entry.release.id)
-            .or_insert_with(|| (Vec::new(), entry.last_published_at));
-        slot.0.push((entry.lang.clone(), url));
-        slot.1 = slot.1.max(entry.last_published_at);
-    }
-    for (_, (group_urls, lastmod)) in releases.iter().rev() {
-        urls.extend(group(group_urls, Some(*lastmod)));
-    }
-    for l in &settings.languages {
-        for (slug, _) in store.list_pages(&l.code).await? {
-            urls.push(SitemapUrl {
-                loc: format!("{base}/{}/pages/{slug}", l.code),
-                lastmod: None,
-                alternates: Vec::new(),
-            });
-        }
-    }
-    let xml = render(&state, "sitemap.xml", minijinja::context! { urls })?;
-    Ok(cached(
-        "application/xml; charset=utf-8",
-        xml,
-        vec!["sitemap".to_owned()],
     ))
 }
 

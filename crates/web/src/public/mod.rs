@@ -4,6 +4,7 @@
 mod feeds;
 mod listings;
 mod release;
+mod sitemap;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -28,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(listings::router())
         .merge(release::router())
         .merge(feeds::router())
+        .merge(sitemap::router())
 }
 
 async fn root(State(state): State<AppState>) -> Result<Redirect, WebError> {
