@@ -163,6 +163,7 @@ pub(crate) async fn serve_store(
         base_url,
         theme_dir: config.theme_dir.clone(),
         cache_bytes: config.page_cache_mb << 20,
+        ..Default::default()
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
     tracing::info!(%address, "listening");
