@@ -2,6 +2,7 @@
 //! store and web crates; anything reusable belongs there, not here.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use pressroom_core::settings::SiteSettings;
@@ -144,6 +145,20 @@ pub(crate) async fn serve_store(
     store: Store,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    let open_files = crate::serve::raise_open_file_limit();
+    let limits = crate::serve::Limits {
+        header_timeout: Duration::from_secs(config.header_timeout_secs as u64),
+        idle_timeout: Duration::from_secs(config.idle_timeout_secs as u64),
+        max_connections: match config.max_connections {
+            0 => crate::serve::derived_max_connections(open_files),
+            n => n,
+        },
+    };
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -163,19 +178,16 @@ pub(crate) async fn serve_store(
         base_url,
         theme_dir: config.theme_dir.clone(),
         cache_bytes: config.page_cache_mb << 20,
-        ..Default::default()
+        metrics_token: config.metrics_token.clone(),
+        api_requests_per_minute: config.api_requests_per_minute,
+        api_auth_failures_per_minute: config.api_auth_failures_per_minute,
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
     let job = tokio::spawn(scheduler::run(store.clone(), state.metrics(), stop_rx));
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    crate::serve::serve(listener, router(state), limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = job.await;
     store.close().await;
