@@ -19,7 +19,8 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.is_empty() {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
-                "cannot create the data folder {}",
+                "cannot create the data folder {}; create it for the user running pressroom, \
+                 or choose another with --data",
                 config.data_dir.display()
             )
         })?;
@@ -112,7 +113,14 @@ pub(crate) async fn init(config: &Config, admin: &str, password_stdin: bool) -> 
 
 /// `pressroom migrate`.
 pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database_url()).await?;
+    let store = Store::connect(&config.database_url())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact(&config.database_url())
+            )
+        })?;
     let applied = store.migrate().await?;
     if applied.is_empty() {
         println!(

@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //!
-//! - [`Store`]: opening, migrating, health.
+//! - [`Store`]: opening, migrating, health; `open`: the first connection's checks (real causes
+//!   within seconds, `PRAGMA quick_check` on SQLite).
 //! - `migrate`: schema versions per backend; a database newer than the binary is refused.
 //! - `users`, `catalog` (settings, kinds, series, topics, spokespeople, pages): plain records.
 //! - `releases`: releases, translations and immutable revisions, with optimistic concurrency.
@@ -33,6 +34,7 @@ mod editorial;
 mod error;
 mod media;
 mod migrate;
+mod open;
 mod public;
 mod releases;
 mod rows;
@@ -120,6 +122,7 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+        open::check(backend, url, &options).await?;
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let pool = match backend {
             Backend::Sqlite => {
@@ -173,7 +176,7 @@ impl Store {
         self.backend
     }
 
-    /// Whether the database answers; for `/readyz`.
+    /// Whether the database answers (see [`Store::schema_version`] for readiness).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -381,7 +381,118 @@ async fn metrics_are_for_loopback_or_the_token(db: TestDb) {
     );
 }
 
+/// Runs `statements` on the test database through a connection of its own.
+async fn on_database(db: &TestDb, statements: &[String]) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    for statement in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+}
+
+/// Takes the site's tables away, as a dropped PostgreSQL schema or an SQLite file removed and
+/// recreated empty would.
+async fn remove_the_schema(db: &TestDb) {
+    if let Some(schema) = db.url.split("search_path%3D").nth(1) {
+        on_database(db, &[format!("DROP SCHEMA {schema} CASCADE")]).await;
+        return;
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let drops: String = tables.iter().map(|t| format!("DROP TABLE {t}; ")).collect();
+    on_database(db, &[format!("PRAGMA foreign_keys = OFF; {drops}")]).await;
+}
+
+async fn readiness_checks_the_schema_and_an_outage_is_503(db: TestDb) {
+    let site = site(db).await;
+    let (_, session) = sign_in(&site, "author", "/admin/").await;
+    let author = site.db.store.user_by_name("author").await.unwrap();
+    let (token, _) = site
+        .db
+        .store
+        .create_api_token(
+            "t",
+            &author,
+            &["write".to_owned()],
+            By::User(&site.people.admin),
+        )
+        .await
+        .unwrap();
+    let ready = site.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    // A database migrated by a newer release is not ready for this one.
+    on_database(
+        &site.db,
+        &[
+            "INSERT INTO pressroom_schema (version, name, applied_at) VALUES (999, 'future', 0)"
+                .to_owned(),
+        ],
+    )
+    .await;
+    let response = site.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_text(response).await.contains("version 999"));
+    on_database(
+        &site.db,
+        &["DELETE FROM pressroom_schema WHERE version = 999".to_owned()],
+    )
+    .await;
+    assert_eq!(site.get("/readyz").await.status(), StatusCode::OK);
+
+    remove_the_schema(&site.db).await;
+    let with_session = |uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let requests = [
+        get("/readyz"),
+        get("/en/"),
+        get("/ru/releases/"),
+        get("/api/v1/releases?lang=ru"),
+        with_session("/admin/"),
+        with_session("/admin/releases"),
+        Request::post("/api/v1/releases")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                r#"{"kind":"press-release","lang":"en","title":"T","body":"B"}"#,
+            ))
+            .unwrap(),
+    ];
+    for request in requests {
+        let uri = request.uri().to_string();
+        let response = send(&site.app, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{uri}: {}",
+            body_text(response).await
+        );
+        if uri != "/readyz" {
+            assert!(
+                !header_of(&response, header::RETRY_AFTER).is_empty(),
+                "{uri}"
+            );
+        }
+    }
+}
+
 pressroom_store::backends!(
+    readiness_checks_the_schema_and_an_outage_is_503,
     https_sites_send_hsts_and_http_sites_never,
     a_strange_next_after_sign_in_goes_to_the_dashboard,
     every_admin_answer_is_no_store,
