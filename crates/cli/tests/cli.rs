@@ -385,3 +385,50 @@ fn start_up_failures_are_quick_and_say_the_cause_and_the_fix() {
         );
     }
 }
+
+#[test]
+fn log_verify_on_postgresql_prints_no_driver_notice() {
+    let Ok(base) = std::env::var("PRESSROOM_TEST_DATABASE_URL") else {
+        assert!(std::env::var("PRESSROOM_TEST_REQUIRE_POSTGRES").is_err());
+        eprintln!("skipping: PRESSROOM_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let schema = format!("cli_notice_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = |statement: String| {
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    };
+    admin(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let init = run(
+        pressroom(dir.path(), &["init", "--password-stdin"]).env("PRESSROOM_DATABASE_URL", &url),
+        "a long admin passphrase\n",
+    );
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let verify = run(
+        pressroom(dir.path(), &["log", "verify"])
+            .env("PRESSROOM_DATABASE_URL", &url)
+            .env("PRESSROOM_LOG", "info"),
+        "",
+    );
+    admin(format!("DROP SCHEMA {schema} CASCADE"));
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(text(&verify.stdout).contains("The publication log is intact"));
+    let err = text(&verify.stderr);
+    assert!(!err.to_lowercase().contains("notice"), "{err}");
+}
