@@ -269,7 +269,7 @@ async fn connection(
         let app = app.clone();
         async move {
             let response = app.oneshot(request).await?;
-            Ok::<_, Infallible>(response.map(|body| Body::new(Finished { body, guard })))
+            Ok::<_, Infallible>(response.map(|body| Body::new(Finished { body, _busy: guard })))
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -349,7 +349,7 @@ impl Drop for Busy {
 /// A response body that ends the request's [`Busy`] mark when it is dropped.
 struct Finished {
     body: Body,
-    guard: Busy,
+    _busy: Busy,
 }
 
 impl http_body::Body for Finished {
@@ -368,7 +368,6 @@ impl http_body::Body for Finished {
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        let _ = &self.guard;
         self.body.size_hint()
     }
 }
