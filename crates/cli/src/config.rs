@@ -466,7 +466,8 @@ idle_timeout_secs = {DEFAULT_IDLE_TIMEOUT_SECS}
 max_connections = 0
 
 # API requests per minute from one client address, and of those with a missing or wrong
-# token (0 turns a limit off). Past either the API answers 429 with Retry-After.
+# token (0 turns a limit off). Past either the API answers 429 with Retry-After. Behind a
+# reverse proxy on this host, the client address is the last one in X-Forwarded-For.
 api_requests_per_minute = {DEFAULT_API_REQUESTS_PER_MINUTE}
 api_auth_failures_per_minute = {DEFAULT_API_AUTH_FAILURES_PER_MINUTE}
 

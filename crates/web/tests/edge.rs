@@ -325,6 +325,45 @@ async fn the_api_limits_each_address_and_failed_tokens_more(db: TestDb) {
             .status(),
         StatusCode::OK
     );
+
+    // Behind a proxy on this host, each client has its own allowance (the address the proxy
+    // added last); from elsewhere the header is not trusted.
+    let proxied = |client: &str| {
+        from(
+            "127.0.0.1",
+            Request::get("/api/v1/releases")
+                .header("x-forwarded-for", format!("10.9.9.9, {client}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    for _ in 0..20 {
+        assert_eq!(
+            send(&app, proxied("203.0.113.1")).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        send(&app, proxied("203.0.113.1")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(&app, proxied("203.0.113.2")).await.status(),
+        StatusCode::OK
+    );
+    let forged = |client: &str| {
+        from(
+            "198.51.100.1",
+            Request::get("/api/v1/releases")
+                .header("x-forwarded-for", client)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        send(&app, forged("203.0.113.3")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 async fn metrics_are_for_loopback_or_the_token(db: TestDb) {
