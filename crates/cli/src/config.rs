@@ -60,7 +60,7 @@ pub struct Config {
     pub media_store: String,
     /// Seconds a request head may take from its first byte before the connection is closed.
     pub header_timeout_secs: usize,
-    /// Seconds a connection may stay open with no request in progress and nothing sent.
+    /// Seconds a connection may stay open with nothing moving (between requests or in one).
     pub idle_timeout_secs: usize,
     /// Most connections open at once; 0 derives it from the open-file limit.
     pub max_connections: usize,
@@ -457,7 +457,8 @@ page_cache_mb = {DEFAULT_PAGE_CACHE_MB}
 media_store = ""
 
 # Connections. A request head must arrive within header_timeout_secs of its first byte; a
-# connection with no request in progress is closed after idle_timeout_secs. At most
+# connection on which nothing moves (between requests, or a stalled upload) is closed after
+# idle_timeout_secs. At most
 # max_connections are open at once (0: derived from the open-file limit, which is raised to
 # the system's hard limit at start); at the cap the idlest connection is closed to make room,
 # and when all are busy a new one is refused with 503 and Retry-After.

@@ -4,8 +4,9 @@
 //! with hyper directly and adds, per connection:
 //!
 //! - a *header timeout*: a request head must be complete this long after its first byte;
-//! - an *idle timeout*: a connection with no request in progress and no byte moving (a fresh
-//!   socket that sends nothing, or a keep-alive connection between requests) is closed;
+//! - an *idle timeout*: a connection on which no byte moves for this long is closed (a fresh
+//!   socket that sends nothing, a keep-alive connection between requests, a request body that
+//!   stalls or a client that stops reading the answer);
 //! - a *cap* on open connections. At the cap the connection idle the longest (or stuck in the
 //!   slowest request head) is closed to make room, so a flood of idle sockets cannot lock out
 //!   normal readers; only when every connection is busy with a request is the new one refused
@@ -37,7 +38,7 @@ use tower::ServiceExt;
 pub struct Limits {
     /// Longest time from a request head's first byte to its end.
     pub header_timeout: Duration,
-    /// Longest time a connection may sit with no request in progress and nothing moving.
+    /// Longest time a connection may sit with nothing moving, in a request or between them.
     pub idle_timeout: Duration,
     /// Most connections open at once.
     pub max_connections: usize,
@@ -298,27 +299,21 @@ async fn watchdog(shared: &Shared, activity: &Activity) {
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(NONE - 1);
     loop {
         let now = shared.now();
-        let wait = if activity.busy.load(Ordering::Acquire) > 0 {
-            // A request is being answered: handlers and uploads have their own limits.
-            limits.idle_timeout
+        let head = activity.head_since.load(Ordering::Acquire);
+        let in_head = head != NONE && activity.busy.load(Ordering::Acquire) == 0;
+        // Between requests, and also during one: a request whose body stalls, or whose
+        // client stops reading the answer, for the idle timeout holds a slot for nothing.
+        let deadline = if in_head {
+            head + millis(limits.header_timeout)
         } else {
-            let head = activity.head_since.load(Ordering::Acquire);
-            let deadline = if head == NONE {
-                activity.last_io.load(Ordering::Acquire) + millis(limits.idle_timeout)
-            } else {
-                head + millis(limits.header_timeout)
-            };
-            if now >= deadline {
-                let why = if head == NONE {
-                    "idle"
-                } else {
-                    "slow request head"
-                };
-                tracing::debug!(why, "closing a connection");
-                return;
-            }
-            Duration::from_millis(deadline - now)
+            activity.last_io.load(Ordering::Acquire) + millis(limits.idle_timeout)
         };
+        if now >= deadline {
+            let why = if in_head { "slow request head" } else { "idle" };
+            tracing::debug!(why, "closing a connection");
+            return;
+        }
+        let wait = Duration::from_millis(deadline - now);
         tokio::select! {
             () = activity.close.notified() => return,
             () = activity.changed.notified() => {}

@@ -158,3 +158,46 @@ fn a_flood_of_idle_and_slow_sockets_does_not_lock_out_readers() {
     assert_eq!(open, 0, "idle sockets still open after the idle timeout");
     assert_eq!(healthz(port).0, 200);
 }
+
+#[test]
+fn when_every_connection_is_busy_a_new_one_is_refused_and_stalled_bodies_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = serve(
+        dir.path(),
+        "header_timeout_secs = 2\nidle_timeout_secs = 3\nmax_connections = 8\n",
+    );
+    // Eight requests whose bodies never come: each is busy, so none can be closed to make room.
+    let started = Instant::now();
+    let stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(
+                b"POST /admin/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nuser",
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut refused = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    refused
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = refused.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable")
+            && answer.contains("Retry-After: ")
+            && answer.contains("Connection: close"),
+        "{answer:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Nothing moves on the stalled requests: they are closed at the idle timeout, and the
+    // server serves again.
+    std::thread::sleep(Duration::from_secs(3).saturating_sub(started.elapsed()));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(stalled.iter().filter(|s| !closed(s)).count(), 0);
+    assert_eq!(healthz(port).0, 200);
+}
