@@ -2,6 +2,7 @@
 //! store and web crates; anything reusable belongs there, not here.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use pressroom_core::settings::SiteSettings;
@@ -18,7 +19,8 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.is_empty() {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
-                "cannot create the data folder {}",
+                "cannot create the data folder {}; create it for the user running pressroom, \
+                 or choose another with --data",
                 config.data_dir.display()
             )
         })?;
@@ -111,7 +113,14 @@ pub(crate) async fn init(config: &Config, admin: &str, password_stdin: bool) -> 
 
 /// `pressroom migrate`.
 pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database_url()).await?;
+    let store = Store::connect(&config.database_url())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact(&config.database_url())
+            )
+        })?;
     let applied = store.migrate().await?;
     if applied.is_empty() {
         println!(
@@ -144,6 +153,20 @@ pub(crate) async fn serve_store(
     store: Store,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    let open_files = crate::serve::raise_open_file_limit();
+    let limits = crate::serve::Limits {
+        header_timeout: Duration::from_secs(config.header_timeout_secs as u64),
+        idle_timeout: Duration::from_secs(config.idle_timeout_secs as u64),
+        max_connections: match config.max_connections {
+            0 => crate::serve::derived_max_connections(open_files),
+            n => n,
+        },
+    };
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -163,18 +186,16 @@ pub(crate) async fn serve_store(
         base_url,
         theme_dir: config.theme_dir.clone(),
         cache_bytes: config.page_cache_mb << 20,
+        metrics_token: config.metrics_token.clone(),
+        api_requests_per_minute: config.api_requests_per_minute,
+        api_auth_failures_per_minute: config.api_auth_failures_per_minute,
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
     let job = tokio::spawn(scheduler::run(store.clone(), state.metrics(), stop_rx));
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    crate::serve::serve(listener, router(state), limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = job.await;
     store.close().await;

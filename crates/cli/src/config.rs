@@ -17,6 +17,18 @@ pub const DEFAULT_DATA_DIR: &str = "pressroom-data";
 /// The default memory for cached pages, in MiB.
 pub const DEFAULT_PAGE_CACHE_MB: usize = 64;
 
+/// Default seconds a request head may take from its first byte (slow-header senders).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: usize = 10;
+
+/// Default seconds a connection may sit idle, with no request in progress.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: usize = 60;
+
+/// Default API requests per minute from one client address (a burst of as many is allowed).
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: usize = 1200;
+
+/// Default API requests with a wrong token per minute from one client address.
+pub const DEFAULT_API_AUTH_FAILURES_PER_MINUTE: usize = 30;
+
 /// The default listening address: loopback only, until an operator chooses otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -46,6 +58,18 @@ pub struct Config {
     pub signing_key: Option<PathBuf>,
     /// Where media files live: empty for `DATA/media`, a folder path, or `s3://bucket/prefix`.
     pub media_store: String,
+    /// Seconds a request head may take from its first byte before the connection is closed.
+    pub header_timeout_secs: usize,
+    /// Seconds a connection may stay open with nothing moving (between requests or in one).
+    pub idle_timeout_secs: usize,
+    /// Most connections open at once; 0 derives it from the open-file limit.
+    pub max_connections: usize,
+    /// A bearer token that opens `/metrics` from other than loopback addresses.
+    pub metrics_token: Option<String>,
+    /// API requests per minute from one client address; 0 turns the limit off.
+    pub api_requests_per_minute: usize,
+    /// API requests with a missing or wrong token per minute from one address; 0: no limit.
+    pub api_auth_failures_per_minute: usize,
 }
 
 /// A configuration value that cannot be used.
@@ -103,6 +127,12 @@ const KEYS: &[&str] = &[
     "page_cache_mb",
     "signing_key",
     "media_store",
+    "header_timeout_secs",
+    "idle_timeout_secs",
+    "max_connections",
+    "metrics_token",
+    "api_requests_per_minute",
+    "api_auth_failures_per_minute",
 ];
 
 impl Config {
@@ -214,19 +244,45 @@ impl Config {
         let log = env_var("PRESSROOM_LOG")
             .or(get("log")?)
             .unwrap_or_else(|| "info".to_owned());
-        let page_cache_mb = match env_var("PRESSROOM_PAGE_CACHE_MB") {
-            Some(v) => v.trim().parse().map_err(|_| ConfigError {
-                source: "the PRESSROOM_PAGE_CACHE_MB variable".to_owned(),
-                key: "page_cache_mb".to_owned(),
-                message: format!("`{v}` is not a whole number of MiB (0 turns the cache off)"),
-            })?,
-            None => match &file_values {
-                Some((path, table)) => {
-                    integer(path, table, "page_cache_mb")?.unwrap_or(DEFAULT_PAGE_CACHE_MB)
-                }
-                None => DEFAULT_PAGE_CACHE_MB,
-            },
+        let number = |key: &str, default: usize| -> Result<usize, ConfigError> {
+            let variable = format!("PRESSROOM_{}", key.to_uppercase());
+            match env_var(&variable) {
+                Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                    source: format!("the {variable} variable"),
+                    key: key.to_owned(),
+                    message: format!("`{v}` is not a whole number"),
+                }),
+                None => match &file_values {
+                    Some((path, table)) => Ok(integer(path, table, key)?.unwrap_or(default)),
+                    None => Ok(default),
+                },
+            }
         };
+        let page_cache_mb = number("page_cache_mb", DEFAULT_PAGE_CACHE_MB)?;
+        let header_timeout_secs = number("header_timeout_secs", DEFAULT_HEADER_TIMEOUT_SECS)?;
+        let idle_timeout_secs = number("idle_timeout_secs", DEFAULT_IDLE_TIMEOUT_SECS)?;
+        for (key, value) in [
+            ("header_timeout_secs", header_timeout_secs),
+            ("idle_timeout_secs", idle_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError {
+                    source: source_name(&file_values),
+                    key: key.to_owned(),
+                    message: "must be at least 1 second (10 for headers and 60 for idle connections suit most sites)".to_owned(),
+                });
+            }
+        }
+        let max_connections = number("max_connections", 0)?;
+        let api_requests_per_minute =
+            number("api_requests_per_minute", DEFAULT_API_REQUESTS_PER_MINUTE)?;
+        let api_auth_failures_per_minute = number(
+            "api_auth_failures_per_minute",
+            DEFAULT_API_AUTH_FAILURES_PER_MINUTE,
+        )?;
+        let metrics_token = env_var("PRESSROOM_METRICS_TOKEN")
+            .or(get("metrics_token")?)
+            .filter(|t| !t.is_empty());
         let signing_key = env_var("PRESSROOM_SIGNING_KEY")
             .or(get("signing_key")?)
             .map(PathBuf::from);
@@ -252,6 +308,12 @@ impl Config {
             .unwrap_or_default();
         Ok(Self {
             media_store,
+            header_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
+            metrics_token,
+            api_requests_per_minute,
+            api_auth_failures_per_minute,
             file: file_values.map(|(p, _)| p),
             listen,
             data_dir,
@@ -360,8 +422,8 @@ fn integer(path: &Path, table: &toml::Table, key: &str) -> Result<Option<usize>,
 pub fn default_file_text() -> String {
     format!(
         r#"# Pressroom configuration. Every setting can be overridden by an environment variable
-# (PRESSROOM_LISTEN, PRESSROOM_DATA_DIR, PRESSROOM_DATABASE_URL, PRESSROOM_BASE_URL,
-# PRESSROOM_THEME_DIR, PRESSROOM_LOG, PRESSROOM_SIGNING_KEY, PRESSROOM_MEDIA_STORE). Site settings such as languages, the time zone and the
+# named PRESSROOM_ and the setting's name in capitals (PRESSROOM_LISTEN, PRESSROOM_DATA_DIR,
+# PRESSROOM_DATABASE_URL, PRESSROOM_MAX_CONNECTIONS …). Site settings such as languages, the time zone and the
 # rights notice are edited in the admin area, not here, because every server shares them.
 
 # Address to listen on. Keep it on loopback behind a reverse proxy that terminates TLS.
@@ -393,6 +455,26 @@ page_cache_mb = {DEFAULT_PAGE_CACHE_MB}
 # and AWS_SECRET_ACCESS_KEY variables (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint):
 #   media_store = "s3://ministry-media/press"
 media_store = ""
+
+# Connections. A request head must arrive within header_timeout_secs of its first byte; a
+# connection on which nothing moves (between requests, or a stalled upload) is closed after
+# idle_timeout_secs. At most
+# max_connections are open at once (0: derived from the open-file limit, which is raised to
+# the system's hard limit at start); at the cap the idlest connection is closed to make room,
+# and when all are busy a new one is refused with 503 and Retry-After.
+header_timeout_secs = {DEFAULT_HEADER_TIMEOUT_SECS}
+idle_timeout_secs = {DEFAULT_IDLE_TIMEOUT_SECS}
+max_connections = 0
+
+# API requests per minute from one client address, and of those with a missing or wrong
+# token (0 turns a limit off). Past either the API answers 429 with Retry-After. Behind a
+# reverse proxy on this host, the client address is the last one in X-Forwarded-For.
+api_requests_per_minute = {DEFAULT_API_REQUESTS_PER_MINUTE}
+api_auth_failures_per_minute = {DEFAULT_API_AUTH_FAILURES_PER_MINUTE}
+
+# /metrics answers loopback addresses only, unless this bearer token is sent
+# (Authorization: Bearer TOKEN), e.g. by a Prometheus on another host.
+# metrics_token = "a long random string"
 "#
     )
 }

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod demo;
 mod media;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

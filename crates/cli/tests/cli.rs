@@ -284,3 +284,151 @@ fn the_demo_serves_every_language_and_stops_on_sigterm() {
         .unwrap();
     assert!(again.wait().unwrap().success());
 }
+
+/// Runs `args` and returns the exit code, standard error and how long it took.
+fn timed(cmd: &mut Command) -> (Option<i32>, String, Duration) {
+    let started = std::time::Instant::now();
+    let out = run(cmd, "");
+    (out.status.code(), text(&out.stderr), started.elapsed())
+}
+
+#[test]
+fn start_up_failures_are_quick_and_say_the_cause_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let fast = Duration::from_secs(5);
+
+    // PostgreSQL on a closed port.
+    for command in ["serve", "migrate"] {
+        let (code, err, took) = timed(
+            pressroom(dir.path(), &[command])
+                .env("PRESSROOM_DATABASE_URL", "postgres://127.0.0.1:1/x"),
+        );
+        assert_eq!(code, Some(1), "{command}: {err}");
+        assert!(took < fast, "{command} took {took:?}");
+        assert!(
+            err.contains("postgres://127.0.0.1:1/x")
+                && err.contains("cannot reach PostgreSQL")
+                && err.contains("check that the server is running"),
+            "{command}: {err}"
+        );
+        assert!(!err.contains("pool timed out"), "{err}");
+    }
+
+    // A text file where the database should be.
+    let text_site = dir.path().join("text");
+    std::fs::create_dir(&text_site).unwrap();
+    std::fs::write(
+        text_site.join("pressroom.db"),
+        "these are my notes, not a database\n".repeat(200),
+    )
+    .unwrap();
+    for command in ["serve", "migrate"] {
+        let (code, err, took) = timed(&mut pressroom(&text_site, &[command]));
+        assert_eq!(code, Some(1), "{err}");
+        assert!(took < fast, "{command} took {took:?}");
+        assert!(
+            err.contains("pressroom.db is not an SQLite database")
+                && err.contains("move this file away"),
+            "{command}: {err}"
+        );
+    }
+
+    // A truncated copy of a real site's database.
+    let site = dir.path().join("site");
+    let init = run(
+        &mut pressroom(&site, &["init", "--password-stdin"]),
+        "a long admin passphrase\n",
+    );
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let db = site.join("pressroom.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // Everything into the main file first, as a backup copy would be taken.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 100_000, "{} bytes", bytes.len());
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    std::fs::write(cut.join("pressroom.db"), &bytes[..bytes.len() / 2]).unwrap();
+    for command in ["serve", "migrate"] {
+        let (code, err, took) = timed(&mut pressroom(&cut, &[command]));
+        assert_eq!(code, Some(1), "{err}");
+        assert!(took < fast, "{command} took {took:?}");
+        assert!(
+            err.contains("pressroom.db is damaged") && err.contains("restore it from a backup"),
+            "{command}: {err}"
+        );
+    }
+
+    // A folder that cannot be written: a read-only file system (permissions do not stop root).
+    let read_only = Path::new("/sys/kernel");
+    if read_only.is_dir() && std::fs::write(read_only.join("pressroom.db"), "").is_err() {
+        let (code, err, took) = timed(&mut pressroom(read_only, &["migrate"]));
+        assert_eq!(code, Some(1), "{err}");
+        assert!(took < fast, "took {took:?}");
+        assert!(
+            err.contains("cannot open /sys/kernel/pressroom.db for writing")
+                && err.contains("may write to it"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn log_verify_on_postgresql_prints_no_driver_notice() {
+    let Ok(base) = std::env::var("PRESSROOM_TEST_DATABASE_URL") else {
+        assert!(std::env::var("PRESSROOM_TEST_REQUIRE_POSTGRES").is_err());
+        eprintln!("skipping: PRESSROOM_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let schema = format!("cli_notice_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = |statement: String| {
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&base).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        })
+    };
+    admin(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let init = run(
+        pressroom(dir.path(), &["init", "--password-stdin"]).env("PRESSROOM_DATABASE_URL", &url),
+        "a long admin passphrase\n",
+    );
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let verify = run(
+        pressroom(dir.path(), &["log", "verify"])
+            .env("PRESSROOM_DATABASE_URL", &url)
+            .env("PRESSROOM_LOG", "info"),
+        "",
+    );
+    admin(format!("DROP SCHEMA {schema} CASCADE"));
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(text(&verify.stdout).contains("The publication log is intact"));
+    let err = text(&verify.stderr);
+    assert!(!err.to_lowercase().contains("notice"), "{err}");
+}

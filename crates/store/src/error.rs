@@ -31,6 +31,10 @@ pub enum StoreError {
     /// A unique name or number is already taken.
     #[error("{0}")]
     Duplicate(String),
+    /// The database cannot be opened at start: unreachable, not a database, damaged, or not
+    /// writable. The message says which and what to do.
+    #[error("{0}")]
+    Open(String),
     /// The database URL is not one we can use.
     #[error("the database URL is not usable: {0}")]
     BadUrl(String),
@@ -72,13 +76,38 @@ impl StoreError {
 
     /// Whether the database could not be reached (pool timed out or closed, connection
     /// failed): the request may succeed shortly, so pages answer 503 with `Retry-After`.
+    ///
+    /// Also a database that is there but not the site's any more — its tables gone (a
+    /// PostgreSQL schema dropped, an SQLite file removed and recreated empty), locked past the
+    /// busy timeout, or a server shutting down or refusing connections: the site cannot serve
+    /// until an operator acts, and saying 503 keeps caches and crawlers from keeping an error.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            Self::Database(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                // PostgreSQL: undefined table or schema, no such database, connection
+                // exceptions (08…), shutting down / cannot connect now (57P…), too many
+                // connections.
+                let postgres = ["42P01", "3F000", "3D000", "53300"].contains(&code.as_ref())
+                    || code.starts_with("08")
+                    || code.starts_with("57P");
+                // SQLite: busy or locked past the timeout, cannot open, I/O error, or a table
+                // missing from a file that should have every table.
+                let sqlite = code
+                    .parse::<u32>()
+                    .is_ok_and(|c| [5, 6, 10, 14].contains(&(c & 0xff)))
+                    || (code == "1" && db.message().starts_with("no such table"));
+                postgres || sqlite
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn not_found(what: impl Into<String>) -> Self {

@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //!
-//! - [`Store`]: opening, migrating, health.
+//! - [`Store`]: opening, migrating, health; `open`: the first connection's checks (real causes
+//!   within seconds, `PRAGMA quick_check` on SQLite).
 //! - `migrate`: schema versions per backend; a database newer than the binary is refused.
 //! - `users`, `catalog` (settings, kinds, series, topics, spokespeople, pages): plain records.
 //! - `releases`: releases, translations and immutable revisions, with optimistic concurrency.
@@ -33,6 +34,7 @@ mod editorial;
 mod error;
 mod media;
 mod migrate;
+mod open;
 mod public;
 mod releases;
 mod rows;
@@ -120,8 +122,11 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+        open::check(backend, url, &options).await?;
         let pool_options = AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(30))
+            // Short enough that during a database outage a reader gets a 503 within seconds
+            // rather than waiting half a minute; long enough for any queue of healthy requests.
+            .acquire_timeout(Duration::from_secs(8))
             // A failed COMMIT (SQLite on a full disk) rolls the transaction back inside the
             // database, but the driver still counts it as open; such a connection could never
             // begin again, so it is closed here and the pool opens a fresh one.
@@ -178,7 +183,7 @@ impl Store {
         self.backend
     }
 
-    /// Whether the database answers; for `/readyz`.
+    /// Whether the database answers (see [`Store::schema_version`] for readiness).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

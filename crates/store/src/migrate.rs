@@ -51,9 +51,13 @@ const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema 
 impl Store {
     /// Applies every migration the database lacks; returns the versions applied.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
-        sqlx::query(CREATE_VERSION_TABLE)
-            .execute(&self.pool)
-            .await?;
+        // Only when missing: `IF NOT EXISTS` on an existing table makes PostgreSQL send a
+        // NOTICE, which the driver logs on every start and every command (`log verify`).
+        if !self.has_version_table().await? {
+            sqlx::query(CREATE_VERSION_TABLE)
+                .execute(&self.pool)
+                .await?;
+        }
         let mut applied = Vec::new();
         for migration in MIGRATIONS {
             let mut tx = self.write_tx().await?;

@@ -155,7 +155,11 @@ async fn verify_submit(
     Loaded::fetch(&state, &lang).await?;
     let submission = match read_submission(&state, request).await {
         Ok(s) => s,
-        Err(message) => return page(&state, &lang, None, Some(message), "").await,
+        Err((status, message)) => {
+            let mut response = page(&state, &lang, None, Some(message), "").await?;
+            *response.status_mut() = status;
+            return Ok(response);
+        }
     };
     let outcome = match &submission.file {
         Some(bytes) => match std::str::from_utf8(bytes) {
@@ -192,13 +196,20 @@ async fn verify_submit(
 
 /// Reads a multipart (with a file) or URL-encoded (text only) form. Every failure is a
 /// message for the reader, never a fault.
-async fn read_submission(state: &AppState, request: Request) -> Result<Submission, String> {
+async fn read_submission(
+    state: &AppState,
+    request: Request,
+) -> Result<Submission, (StatusCode, String)> {
     let too_large = || {
-        format!(
-            "The upload is too large: at most {} KiB.",
-            MAX_UPLOAD / 1024
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The upload is too large: at most {} KiB.",
+                MAX_UPLOAD / 1024
+            ),
         )
     };
+    let bad = |message: &str| (StatusCode::BAD_REQUEST, message.to_owned());
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -212,31 +223,33 @@ async fn read_submission(state: &AppState, request: Request) -> Result<Submissio
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     too_large()
                 } else {
-                    "The form could not be read; send it again from the verify page.".to_owned()
+                    bad("The form could not be read; send it again from the verify page.")
                 }
             })?;
         return Ok(submission);
     }
     if !content_type.starts_with("multipart/form-data") {
-        return Err("Send the form from the verify page (multipart or URL-encoded).".to_owned());
+        return Err(bad(
+            "Send the form from the verify page (multipart or URL-encoded).",
+        ));
     }
     let mut multipart = Multipart::from_request(request, state)
         .await
-        .map_err(|_| "The upload could not be read; send it again from the verify page.")?;
+        .map_err(|_| bad("The upload could not be read; send it again from the verify page."))?;
     let mut submission = Submission::default();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err("The upload was cut short or is malformed; try again.".into()),
+            Err(_) => return Err(bad("The upload was cut short or is malformed; try again.")),
         };
         let name = field.name().unwrap_or("").to_owned();
         let bytes = field.bytes().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
             } else {
-                "The upload was cut short or is malformed; try again.".to_owned()
+                bad("The upload was cut short or is malformed; try again.")
             }
         })?;
         if bytes.len() > MAX_UPLOAD {
@@ -245,7 +258,7 @@ async fn read_submission(state: &AppState, request: Request) -> Result<Submissio
         match name.as_str() {
             "text" => {
                 submission.text = String::from_utf8(bytes.to_vec())
-                    .map_err(|_| "The text is not valid UTF-8.".to_owned())?;
+                    .map_err(|_| bad("The text is not valid UTF-8."))?;
             }
             "file" if !bytes.is_empty() => submission.file = Some(bytes.to_vec()),
             _ => {}

@@ -20,6 +20,9 @@ pub enum WebError {
     /// The request is malformed (bad page number, overlong parameter …).
     #[error("{0}")]
     BadRequest(String),
+    /// The request body is over its documented limit (413); the message says the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The signed-in user may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -97,6 +100,9 @@ impl WebError {
             WebError::BadRequest(_) => {
                 answer_of(StatusCode::BAD_REQUEST, "bad-request", "Bad request")
             }
+            WebError::TooLarge(_) => {
+                answer_of(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large")
+            }
             WebError::Forbidden(_) => answer_of(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             WebError::Store(e) => store_answer(e),
             WebError::Template(_) | WebError::Theme(_) | WebError::Media(_) => answer_of(
@@ -154,6 +160,7 @@ impl IntoResponse for WebError {
         let title = match answer.status {
             StatusCode::NOT_FOUND => "Page not found",
             StatusCode::BAD_REQUEST => "Bad request",
+            StatusCode::PAYLOAD_TOO_LARGE => "Too large",
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => "Not done",
             StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",

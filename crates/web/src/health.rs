@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use pressroom_store::SCHEMA_VERSION;
 
 use crate::AppState;
 
@@ -18,13 +19,31 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The process can serve: its database answers.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n"),
+/// The process can serve: its database answers and holds the schema this binary was built
+/// for (a dropped schema, a replaced file or a database migrated by another release is not
+/// ready, though `SELECT 1` would still answer).
+async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.store().schema_version().await {
+        Ok(version) if version == SCHEMA_VERSION => (StatusCode::OK, "ready\n".to_owned()),
+        Ok(version) => {
+            tracing::warn!(
+                version,
+                expected = SCHEMA_VERSION,
+                "not ready: schema version"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "database schema is at version {version}, this server needs {SCHEMA_VERSION}\n"
+                ),
+            )
+        }
         Err(e) => {
             tracing::warn!(error = %e, "not ready: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable\n".to_owned(),
+            )
         }
     }
 }

@@ -17,7 +17,7 @@
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
 //! - `media`: `/media/…` files, the banner and attachments of a release page, uploads.
-//! - `headers`: security headers on every response.
+//! - `headers`: security headers on every response (HSTS on https, `no-store` under `/admin`).
 //! - `health`: `/healthz` and `/readyz`; `metrics`: Prometheus `/metrics`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
@@ -61,6 +61,14 @@ pub struct WebConfig {
     pub theme_dir: Option<PathBuf>,
     /// Bytes of memory for cached pages; 0 turns the cache off.
     pub cache_bytes: usize,
+    /// A bearer token that opens `/metrics` to other than loopback addresses; without one,
+    /// only loopback may read it (the numbers tell an outsider when the site publishes).
+    pub metrics_token: Option<String>,
+    /// API requests per minute from one client address; 0 turns the limit off.
+    pub api_requests_per_minute: usize,
+    /// API requests with a missing or wrong token per minute from one address (guessing
+    /// tokens); 0 turns the limit off.
+    pub api_auth_failures_per_minute: usize,
 }
 
 /// What every request handler can reach.
@@ -78,6 +86,7 @@ struct Inner {
     cache: Arc<cache::PageCache>,
     metrics: Arc<Metrics>,
     media: Option<Arc<dyn pressroom_media::Storage>>,
+    api_limits: api::ApiLimits,
 }
 
 impl AppState {
@@ -97,13 +106,17 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
-                config,
                 templates,
                 assets,
                 i18n,
                 cache,
                 metrics: Arc::default(),
                 media,
+                api_limits: api::ApiLimits::new(
+                    config.api_requests_per_minute,
+                    config.api_auth_failures_per_minute,
+                ),
+                config,
             }),
         })
     }
@@ -115,6 +128,10 @@ impl AppState {
 
     fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    fn api_limits(&self) -> &api::ApiLimits {
+        &self.inner.api_limits
     }
 
     /// The process's metrics, shared with the scheduler.
@@ -147,7 +164,10 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(authenticity::router())
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

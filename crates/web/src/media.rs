@@ -296,6 +296,11 @@ pub(crate) struct Upload {
 pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
     let mut upload = Upload::default();
     let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return WebError::TooLarge(
+                "The upload is larger than 40 MiB; choose a smaller file.".to_owned(),
+            );
+        }
         WebError::BadRequest(format!(
             "The upload could not be read ({}); try again, with files under 40 MiB.",
             e.body_text()

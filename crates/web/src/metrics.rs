@@ -1,4 +1,5 @@
 //! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness) and the page cache.
+//! Only loopback peers, or a request with the configured `metrics_token`, may read them.
 //!
 //! Recorded with the `metrics` macros into a `metrics-exporter-prometheus` recorder, which
 //! writes the text format. Each [`Metrics`] has its own recorder rather than the process-wide
@@ -11,9 +12,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -167,11 +171,37 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Loopback peers (a Prometheus or an agent on the same host) may read the numbers; anyone
+/// else needs `Authorization: Bearer` with the configured `metrics_token`, since the numbers
+/// tell an outsider when the site publishes and how busy it is.
+async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    let sent = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let token_ok = match (&state.config().metrics_token, sent) {
+        (Some(expected), Some(sent)) => crate::admin::same_secret(expected, sent),
+        _ => false,
+    };
+    if !(loopback || token_ok) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Metrics are served to loopback addresses, or with the configured metrics_token as \
+             `Authorization: Bearer TOKEN`.\n",
+        )
+            .into_response();
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.inner.metrics.render(state.cache_stats()),
     )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ async fn site(db: TestDb) -> Site {
             base_url: "https://mfa.example.org".into(),
             theme_dir: None,
             cache_bytes: 8 << 20,
+            ..Default::default()
         },
         None,
     )
@@ -294,7 +295,11 @@ async fn uploaded_files_are_checked_and_bad_uploads_get_400(db: TestDb) {
     }
     let huge = vec![b'x'; 2 * 1024 * 1024];
     let (status, html) = site.post_file(&huge).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "over the limit is 413"
+    );
     assert!(html.contains("too large"), "{html}");
     let request = Request::post("/en/verify")
         .header(header::CONTENT_TYPE, "multipart/form-data; boundary=nope")

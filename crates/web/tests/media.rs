@@ -37,6 +37,7 @@ async fn media_site(db: TestDb) -> MediaSite {
         base_url: "https://mfa.example.org".into(),
         theme_dir: None,
         cache_bytes: 8 << 20,
+        ..Default::default()
     };
     let state = AppState::new(db.store.clone(), config, Some(folder.clone())).unwrap();
     MediaSite {

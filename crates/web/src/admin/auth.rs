@@ -45,10 +45,17 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site admin paths may be a `next` target (no open redirect).
+/// Only same-site admin paths may be a `next` target (no open redirect), and only printable
+/// ASCII: it becomes a `Location` header, which cannot hold control characters, spaces or raw
+/// non-ASCII (the browser sends those percent-encoded anyway).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/admin/")
+                && !n.contains("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             n.to_owned()
         }
         _ => "/admin/".to_owned(),

@@ -3,8 +3,10 @@
 //!
 //! Reading published content needs nothing; writing needs an API token (`Authorization:
 //! Bearer prt_…`) whose scopes and user's role both allow the action. Errors are RFC 9457
-//! `application/problem+json` with one entry per bad field.
+//! `application/problem+json` with one entry per bad field. Requests are rate-limited per client
+//! address (`limit`), more strictly those refused for a wrong token.
 
+mod limit;
 mod problem;
 mod read;
 mod write;
@@ -16,6 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use utoipa::OpenApi;
 
+pub(crate) use limit::ApiLimits;
 pub(crate) use problem::Problem;
 
 use crate::AppState;
@@ -71,4 +74,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )))
         .merge(write::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit::limit,
+        ))
 }

@@ -436,7 +436,7 @@ pub(crate) async fn act(
 async fn read_upload(multipart: axum::extract::Multipart) -> Result<crate::media::Upload, Problem> {
     crate::media::read_upload(multipart)
         .await
-        .map_err(|e| Problem::bad_request(e.to_string()))
+        .map_err(Problem::from)
 }
 
 fn upload_version(upload: &crate::media::Upload) -> Result<i64, Problem> {

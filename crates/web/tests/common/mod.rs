@@ -31,6 +31,7 @@ pub async fn site_with(db: TestDb, theme_dir: Option<std::path::PathBuf>) -> Sit
         base_url: "https://mfa.example.org".into(),
         theme_dir,
         cache_bytes: 8 << 20,
+        ..Default::default()
     };
     let media = tempfile::tempdir().unwrap();
     let storage = pressroom_media::storage::open("", media.path()).unwrap();
