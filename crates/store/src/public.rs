@@ -161,13 +161,16 @@ impl Store {
             .collect()
     }
 
-    /// Published translations matching `filter`, newest first.
+    /// Published translations matching `filter`, newest first. Releases come first in the
+    /// join (`CROSS JOIN` fixes that order on SQLite) so the page is read by walking
+    /// `releases_published` backwards and stops after `limit` rows instead of sorting the whole
+    /// archive for every page.
     pub async fn list_public(&self, filter: &ReleaseFilter) -> Result<Vec<PublicSummary>> {
         let (from, to) = bounds(filter);
         let rows = sqlx::query(sql(format!(
             "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, t.live_revision_id, v.title, v.lead, v.body, {LAST_PUBLISHED} \
-             FROM translations t JOIN releases r ON r.id = t.release_id JOIN revisions v ON v.id = t.live_revision_id \
-             WHERE {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
+             FROM releases r CROSS JOIN translations t JOIN revisions v ON v.id = t.live_revision_id \
+             WHERE t.release_id = r.id AND {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
         )))
         .bind(&filter.lang)
         .bind(filter.kind.as_deref().unwrap_or(""))
