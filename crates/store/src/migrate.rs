@@ -40,10 +40,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0004_accounts.sql"),
         postgres: include_str!("migrations/postgres/0004_accounts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "second_factor",
+        sqlite: include_str!("migrations/sqlite/0005_second_factor.sql"),
+        postgres: include_str!("migrations/postgres/0005_second_factor.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

@@ -13,6 +13,8 @@ use pressroom_store::{By, NewRelease};
 use pressroom_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 
+pub mod browser;
+
 pub struct Site {
     /// Where uploaded media go, removed with the site.
     pub media: tempfile::TempDir,
