@@ -320,7 +320,10 @@ mod tests {
             for src in [vector.replace('"', "&quot;"), escaped] {
                 let html = render(&format!("<img src=\"{src}\" alt=\"x\">"), &ENGLISH_LABELS);
                 // HTML turns a NUL into U+FFFD, so that vector becomes a path of this site.
-                let kept = html.split("src=\"").nth(1).map(|s| &s[..s.find('"').unwrap_or(0)]);
+                let kept = html
+                    .split("src=\"")
+                    .nth(1)
+                    .map(|s| &s[..s.find('"').unwrap_or(0)]);
                 assert!(
                     kept.is_none_or(|k| k.starts_with("/%EF%BF%BD/")),
                     "{vector:?} survived as {html}"
