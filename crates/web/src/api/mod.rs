@@ -5,6 +5,7 @@
 //! Bearer prt_…`) whose scopes and user's role both allow the action. Errors are RFC 9457
 //! `application/problem+json` with one entry per bad field.
 
+mod doc;
 mod problem;
 mod read;
 mod write;
@@ -33,7 +34,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
     ),
     components(schemas(
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,
-        write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut,
+        write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut, write::BannerForm, write::AttachmentForm,
         Problem, problem::FieldProblem,
     )),
     modifiers(&BearerAuth),
@@ -55,7 +56,10 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document, as served.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    doc::merge_flattened(&mut doc);
+    doc::document_problems(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 async fn openapi() -> impl IntoResponse {
