@@ -5,13 +5,10 @@
 #[macro_use]
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use axum::response::Response;
+use axum::http::{Method, StatusCode, header};
 use common::browser::Browser;
 use common::{Site, body_text, site};
 use pressroom_store::testing::{TEST_PASSWORD, TestDb};
-use tower::ServiceExt;
 
 async fn signed_in<'a>(site: &'a Site, username: &str) -> Browser<'a> {
     let mut browser = Browser::new(site);
