@@ -5,6 +5,7 @@
 //! Bearer prt_…`) whose scopes and user's role both allow the action. Errors are RFC 9457
 //! `application/problem+json` with one entry per bad field.
 
+mod body;
 mod doc;
 mod problem;
 mod read;
