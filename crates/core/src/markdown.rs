@@ -178,23 +178,53 @@ fn relevel(n: usize) -> HeadingLevel {
 }
 
 /// The sanitiser: ammonia's safe defaults, links open no window handle, and images may only
-/// come from this site (a body must never make a reader's browser call another host).
+/// come from this site (a body must never make a reader's browser, or a feed reader without
+/// a CSP, call another host). An image's address is kept in the form [`same_site_path`] gives.
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .link_rel(Some("noopener noreferrer"))
         .attribute_filter(|element, attribute, value| {
-            if element == "img"
-                && attribute == "src"
-                && (!value.starts_with('/') || value.starts_with("//"))
-            {
-                None
+            if element == "img" && attribute == "src" {
+                same_site_path(value).map(Into::into)
             } else {
                 Some(value.into())
             }
         });
     builder
 });
+
+/// The two bases an address is resolved against. `.invalid` never names a real host, so only
+/// a relative address can land on it; two schemes, because `https:evil` is relative on an
+/// https page but another host on an http one.
+static BASES: LazyLock<[url::Url; 2]> = LazyLock::new(|| {
+    ["https://site.invalid/", "http://site.invalid/"]
+        .map(|b| url::Url::parse(b).unwrap_or_else(|_| unreachable!("a fixed, valid URL")))
+});
+
+/// `value` as the absolute path a browser would request from this site, or `None` when a
+/// browser could resolve it to another host or scheme. Resolution is the WHATWG URL parser's
+/// (the `url` crate): leading and trailing control characters and spaces are stripped, tabs
+/// and line breaks removed, `\` read as `/`, so `/\evil`, `java\tscript:`, `https:evil` and
+/// ` //evil` are judged as a browser sees them. Escaped slashes and control characters are
+/// refused too: no image needs them, and a careless reader might decode them.
+pub fn same_site_path(value: &str) -> Option<String> {
+    let mut path = None;
+    for base in BASES.iter() {
+        let resolved = base.join(value).ok()?;
+        if resolved.origin() != base.origin() {
+            return None;
+        }
+        path = Some(resolved[url::Position::BeforePath..].to_owned());
+    }
+    let path = path?;
+    let lower = path.to_ascii_lowercase();
+    let escaped_trick = ["%2f", "%5c", "%00", "%09", "%0a", "%0d"]
+        .iter()
+        .any(|e| lower.contains(e));
+    // A path that starts `//` would name a host once written back into the page.
+    (!path.starts_with("//") && !escaped_trick).then_some(path)
+}
 
 fn sanitise(html: &str) -> String {
     CLEANER.clean(html).to_string()
@@ -243,6 +273,98 @@ mod tests {
         assert!(!html.contains("tracker.example"));
         assert!(html.contains("src=\"/media/a.png\""));
         assert!(!html.contains("javascript:"));
+    }
+
+    /// Addresses a browser resolves to another host, scheme or nothing at all.
+    const HOSTILE_IMAGES: &[&str] = &[
+        "https://tracker.example/p.gif",
+        "//evil.example/p.png",
+        "/\\evil.example/p.png",
+        "\\\\evil.example/p.png",
+        "\\/evil.example/p.png",
+        "/\\/evil.example/p.png",
+        "/\t/evil.example/p.png",
+        "/\n/evil.example/p.png",
+        "/\r\n/evil.example/p.png",
+        " //evil.example/p.png",
+        "\u{1}//evil.example/p.png",
+        "\u{0}/\\evil.example/p.png",
+        "https:evil.example/p.png",
+        "http:evil.example/p.png",
+        "HtTpS://evil.example/p.png",
+        "java\tscript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:image/png;base64,AAAA",
+        "ftp://evil.example/p.png",
+        "/.//evil.example/p.png",
+        "%2F%2Fevil.example/p.png",
+        "/%5Cevil.example/p.png",
+        "/%2f%2fevil.example/p.png",
+        "/media/%0a/p.png",
+        "https://user@evil.example/p.png",
+        "https://site.invalid@evil.example/p.png",
+    ];
+
+    #[test]
+    fn hostile_image_addresses_are_refused() {
+        for vector in HOSTILE_IMAGES {
+            assert_eq!(same_site_path(vector), None, "{vector:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_images_are_dropped_from_bodies_in_every_spelling() {
+        for vector in HOSTILE_IMAGES {
+            // As a raw attribute, and with the characters written as HTML references.
+            let escaped: String = vector.chars().map(|c| format!("&#{};", c as u32)).collect();
+            for src in [vector.replace('"', "&quot;"), escaped] {
+                let html = render(&format!("<img src=\"{src}\" alt=\"x\">"), &ENGLISH_LABELS);
+                // HTML turns a NUL into U+FFFD, so that vector becomes a path of this site.
+                let kept = html
+                    .split("src=\"")
+                    .nth(1)
+                    .map(|s| &s[..s.find('"').unwrap_or(0)]);
+                assert!(
+                    kept.is_none_or(|k| k.starts_with("/%EF%BF%BD/")),
+                    "{vector:?} survived as {html}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn images_of_this_site_stay() {
+        for (src, kept) in [
+            ("/media/0123abcd/photo.webp", "/media/0123abcd/photo.webp"),
+            ("/media/a.png?v=2#top", "/media/a.png?v=2#top"),
+            ("  /media/a.png  ", "/media/a.png"),
+            ("media/a.png", "/media/a.png"),
+            ("/media/r%C3%BCckblick.png", "/media/r%C3%BCckblick.png"),
+            ("/media/../assets/logo.svg", "/assets/logo.svg"),
+        ] {
+            assert_eq!(same_site_path(src).as_deref(), Some(kept), "{src:?}");
+            let html = render(&format!("<img src=\"{src}\" alt=\"a\">"), &ENGLISH_LABELS);
+            assert!(html.contains(&format!("src=\"{kept}\"")), "{src:?}: {html}");
+        }
+    }
+
+    #[test]
+    fn script_links_are_dropped_in_every_spelling() {
+        for href in [
+            "javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            " JaVaScRiPt:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "&#106;avascript:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
+        ] {
+            let html = render(&format!("<a href=\"{href}\">x</a>"), &ENGLISH_LABELS);
+            assert!(!html.contains("href="), "{href:?} survived as {html}");
+        }
+        let html = render("<a href=\"https://example.org/a\">x</a>", &ENGLISH_LABELS);
+        assert!(html.contains("href=\"https://example.org/a\""), "{html}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
-use subtle::{Choice, ConstantTimeEq};
+use subtle::ConstantTimeEq;
 
 /// Seconds per step.
 const STEP: i64 = 30;
@@ -68,18 +68,25 @@ pub fn code_at(secret: &[u8], unix_seconds: i64) -> String {
 
 /// Whether `code` is valid for `secret_base32` at `unix_seconds` (± one step).
 pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
+    matching_step(secret_base32, code, unix_seconds).is_some()
+}
+
+/// The time step (Unix time / 30) whose code `code` is, within ± one step of `unix_seconds`.
+/// Callers that sign people in keep the last accepted step and refuse any step not after it,
+/// so one code works once.
+pub fn matching_step(secret_base32: &str, code: &str, unix_seconds: i64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(secret) = base32_decode(secret_base32) else {
-        return false;
-    };
+    let secret = base32_decode(secret_base32)?;
     // Every window is compared, each in constant time, so timing tells nothing about the code.
-    let matched = [-STEP, 0, STEP].iter().fold(Choice::from(0), |found, d| {
-        found
-            | code_at(&secret, unix_seconds + d)
-                .as_bytes()
-                .ct_eq(code.as_bytes())
-    });
-    code.len() == 6 && bool::from(matched)
+    let mut found = None;
+    for d in [-STEP, 0, STEP] {
+        let at = unix_seconds + d;
+        let same = code_at(&secret, at).as_bytes().ct_eq(code.as_bytes());
+        if bool::from(same) {
+            found = Some(at.div_euclid(STEP));
+        }
+    }
+    found.filter(|_| code.len() == 6)
 }
 
 /// The `otpauth://` URI authenticator apps read (label: site and username).
@@ -124,6 +131,13 @@ mod tests {
         assert!(!verify(&text, &code, now + 95), "three steps late is not");
         assert!(!verify(&text, "12345", now));
         assert!(!verify("not base32 !", &code, now));
+        assert_eq!(matching_step(&text, &code, now), Some(now / 30));
+        assert_eq!(
+            matching_step(&text, &code, now + 30),
+            Some(now / 30),
+            "the step of the code, not of the clock"
+        );
+        assert_eq!(matching_step(&text, "000000x", now), None);
         assert!(
             provisioning_uri(&text, "Ministry Press", "leyla")
                 .starts_with("otpauth://totp/Ministry%20Press:leyla?secret=GEZ")

@@ -75,14 +75,13 @@ pub fn process_attachment(
 }
 
 /// A PDF ends with `%%EOF` (possibly followed by a line break or a little padding); one cut
-/// off in transfer does not.
+/// off in transfer does not. It must not act on its own either (`pdf`).
 fn check_pdf(bytes: &[u8]) -> Result<(), MediaError> {
     let tail = &bytes[bytes.len().saturating_sub(2048)..];
-    if tail.windows(5).any(|w| w == b"%%EOF") {
-        Ok(())
-    } else {
-        Err(MediaError::Truncated { format: "PDF" })
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(MediaError::Truncated { format: "PDF" });
     }
+    crate::pdf::check_active_content(bytes)
 }
 
 /// Which office format a ZIP container holds.

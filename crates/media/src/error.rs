@@ -96,6 +96,25 @@ pub enum MediaError {
         "the document contains macros, which readers should never be asked to run; save it without macros (.docx, .xlsx, .pptx) or as PDF"
     )]
     Macros,
+    /// A PDF that acts on its own (script, open actions, launching programs).
+    #[error(
+        "the PDF contains {what}, which readers' PDF viewers would run; print or export it to a new PDF without scripts or actions and upload that"
+    )]
+    ActivePdf {
+        /// What it carries, in the editor's words.
+        what: &'static str,
+    },
+    /// A file that starts as a PDF but carries a web page: another program would read it as
+    /// HTML.
+    #[error(
+        "the file starts like a PDF but contains a web page; export the document as PDF again and upload that"
+    )]
+    PdfWithHtml,
+    /// A PDF whose compressed object streams are too large to check for scripts.
+    #[error(
+        "the PDF is too complex to check for scripts; print or export it to a new PDF and upload that"
+    )]
+    PdfTooComplex,
     /// Encoding an output failed: a fault, not the uploader's doing.
     #[error("the image could not be processed: {0}")]
     Encode(String),

@@ -24,6 +24,7 @@ mod banner;
 mod decode;
 mod error;
 mod key;
+mod pdf;
 pub mod sniff;
 pub mod storage;
 mod variants;

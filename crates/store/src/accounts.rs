@@ -1,5 +1,6 @@
 //! Sign-in state: sessions (in the database so every server shares them), login throttling
-//! with growing back-off, API tokens with scopes, and TOTP secrets.
+//! with growing back-off, and API tokens with scopes (the second factor is in
+//! `second_factor`).
 //!
 //! Secrets handed to clients (session cookies, API tokens) are random 256-bit values; only
 //! their SHA-256 is stored, so reading the database does not let anyone act as a user.
@@ -20,14 +21,64 @@ use crate::{Result, Store, StoreError};
 
 /// How long a session lasts without activity.
 pub const SESSION_IDLE: SignedDuration = SignedDuration::from_hours(12);
-/// Failures before an account is locked for a while.
-const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// Failures of one account from one address before that address is locked out of it.
+pub(crate) const PAIR_FREE_FAILURES: i64 = 5;
+/// Failures of one account from all addresses together before it is slowed for everyone:
+/// higher, and with short locks ([`SOFT_FIRST_LOCK`]), because anyone who knows a username
+/// can fail on purpose and must not be able to keep the real user out.
+const ACCOUNT_FREE_FAILURES: i64 = 20;
 /// Failures before an address is locked (higher: a ministry's staff may share one address).
 const ADDRESS_FREE_FAILURES: i64 = 20;
 /// The first lock lasts this long and doubles with each further failure…
-const FIRST_LOCK: SignedDuration = SignedDuration::from_secs(30);
+pub(crate) const FIRST_LOCK: SignedDuration = SignedDuration::from_secs(30);
 /// …up to this.
-const LONGEST_LOCK: SignedDuration = SignedDuration::from_mins(15);
+pub(crate) const LONGEST_LOCK: SignedDuration = SignedDuration::from_mins(15);
+/// The account-wide lock starts at a few seconds and doubles only every fifth failure…
+const SOFT_FIRST_LOCK: SignedDuration = SignedDuration::from_secs(2);
+/// …up to a minute: slow enough to stop guessing from many addresses, short enough that the
+/// real user gets in on the next try.
+const SOFT_LONGEST_LOCK: SignedDuration = SignedDuration::from_mins(1);
+
+/// How failures of one throttle key turn into locks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Throttle {
+    /// Failures without a lock.
+    pub free: i64,
+    /// The first lock.
+    pub first: SignedDuration,
+    /// Failures per doubling of the lock.
+    pub per_doubling: i64,
+    /// The longest lock.
+    pub longest: SignedDuration,
+}
+
+impl Throttle {
+    /// One address against one account (and the second factor of one account): hard locks.
+    pub(crate) const STRICT: Self = Self {
+        free: PAIR_FREE_FAILURES,
+        first: FIRST_LOCK,
+        per_doubling: 1,
+        longest: LONGEST_LOCK,
+    };
+    const ADDRESS: Self = Self {
+        free: ADDRESS_FREE_FAILURES,
+        ..Self::STRICT
+    };
+    const ACCOUNT: Self = Self {
+        free: ACCOUNT_FREE_FAILURES,
+        first: SOFT_FIRST_LOCK,
+        per_doubling: 5,
+        longest: SOFT_LONGEST_LOCK,
+    };
+
+    fn lock_after(self, failures: i64) -> Option<SignedDuration> {
+        (failures >= self.free).then(|| {
+            let doublings = ((failures - self.free) / self.per_doubling).min(10);
+            let doublings = u32::try_from(doublings).unwrap_or(10);
+            (self.first * 2_i32.pow(doublings)).min(self.longest)
+        })
+    }
+}
 
 /// A random secret as 64 hex characters.
 pub fn random_token() -> String {
@@ -36,7 +87,7 @@ pub fn random_token() -> String {
     to_hex(&bytes)
 }
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     to_hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -72,8 +123,14 @@ impl Store {
         address: &str,
         now: Timestamp,
     ) -> Result<std::result::Result<(String, Session), SignInRefusal>> {
-        let keys = [format!("user:{username}"), format!("addr:{address}")];
-        for key in &keys {
+        // One address failing against one account locks only that pair; the account as a
+        // whole is only slowed, so the real user at another address still gets in.
+        let keys = [
+            (format!("pair:{username}|{address}"), Throttle::STRICT),
+            (format!("addr:{address}"), Throttle::ADDRESS),
+            (format!("user:{username}"), Throttle::ACCOUNT),
+        ];
+        for (key, _) in &keys {
             if let Some(wait) = self.locked_for(key, now).await? {
                 self.audit_sign_in(None, username, "signin.locked", address, now)
                     .await?;
@@ -82,11 +139,8 @@ impl Store {
         }
         let Some(user) = self.check_password(username, password).await? else {
             let mut locked = None;
-            for (key, free) in keys
-                .iter()
-                .zip([ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES])
-            {
-                if let Some(wait) = self.record_failure(key, free, now).await? {
+            for (key, throttle) in &keys {
+                if let Some(wait) = self.record_failure(key, *throttle, now).await? {
                     locked = Some(wait);
                 }
             }
@@ -99,10 +153,7 @@ impl Store {
                 .await?;
             return Ok(Err(SignInRefusal::BadCredentials));
         };
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-            .bind(&keys[0])
-            .execute(&self.pool)
-            .await?;
+        self.clear_failures(&[&keys[0].0, &keys[2].0]).await?;
         let needs_second_factor = self.totp_secret(user.id).await?.is_some();
         let token = random_token();
         let csrf = random_token();
@@ -169,27 +220,6 @@ impl Store {
         }))
     }
 
-    /// Marks a session's second factor as checked.
-    pub async fn confirm_second_factor(
-        &self,
-        token: &str,
-        user: &User,
-        now: Timestamp,
-    ) -> Result<()> {
-        sqlx::query("UPDATE sessions SET second_factor_ok = 1 WHERE token_hash = $1")
-            .bind(hash_token(token))
-            .execute(&self.pool)
-            .await?;
-        self.audit_sign_in(
-            Some(user.id),
-            &user.username,
-            "signin.second_factor",
-            "",
-            now,
-        )
-        .await
-    }
-
     /// Ends one session.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -247,43 +277,12 @@ impl Store {
         Ok(())
     }
 
-    /// The user's TOTP secret (base32), if they set one up.
-    pub async fn totp_secret(&self, user_id: UserId) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("totp_secret")?)
-    }
-
-    /// Sets (or with `None` removes) a user's TOTP secret.
-    pub async fn set_totp_secret(
+    /// How long `key` is still locked, if it is.
+    pub(crate) async fn locked_for(
         &self,
-        user: &User,
-        secret: Option<&str>,
-        by: By<'_>,
-    ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
-            .bind(secret)
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
-        let action = if secret.is_some() {
-            "user.totp_enable"
-        } else {
-            "user.totp_disable"
-        };
-        append(
-            &mut *tx,
-            NewAuditEntry::new(&by, action, format!("user:{}", user.id), json!({})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn locked_for(&self, key: &str, now: Timestamp) -> Result<Option<SignedDuration>> {
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<SignedDuration>> {
         let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -293,11 +292,22 @@ impl Store {
         Ok((until > now).then(|| until.duration_since(now)))
     }
 
+    /// Forgets the failures of `keys` (after a success).
+    pub(crate) async fn clear_failures(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Counts a failure; returns the lock it caused, if any.
-    async fn record_failure(
+    pub(crate) async fn record_failure(
         &self,
         key: &str,
-        free: i64,
+        throttle: Throttle,
         now: Timestamp,
     ) -> Result<Option<SignedDuration>> {
         let mut tx = self.write_tx().await?;
@@ -310,10 +320,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let failures: i64 = row.try_get("failures")?;
-        let lock = (failures >= free).then(|| {
-            let doublings = u32::try_from((failures - free).min(10)).unwrap_or(10);
-            (FIRST_LOCK * 2_i32.pow(doublings)).min(LONGEST_LOCK)
-        });
+        let lock = throttle.lock_after(failures);
         if let Some(lock) = lock {
             sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
                 .bind(micros(now + lock))
@@ -325,7 +332,7 @@ impl Store {
         Ok(lock)
     }
 
-    async fn audit_sign_in(
+    pub(crate) async fn audit_sign_in(
         &self,
         user_id: Option<UserId>,
         username: &str,

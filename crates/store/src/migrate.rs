@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("migrations/postgres/0004_accounts.sql"),
     },
     Migration {
+        version: 5,
+        name: "second_factor",
+        sqlite: include_str!("migrations/sqlite/0005_second_factor.sql"),
+        postgres: include_str!("migrations/postgres/0005_second_factor.sql"),
+    },
+    Migration {
         version: 6,
         name: "archive indexes",
         sqlite: include_str!("migrations/sqlite/0006_archive_indexes.sql"),

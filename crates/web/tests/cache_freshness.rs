@@ -46,6 +46,7 @@ async fn publishing_while_readers_fetch(db: TestDb) {
                 base_url: "https://mfa.example.org".into(),
                 theme_dir: None,
                 cache_bytes: 0,
+                ..Default::default()
             },
             None,
         )
@@ -173,6 +174,7 @@ async fn unknown_query_parameters_share_the_cached_page(db: TestDb) {
             base_url: "https://mfa.example.org".into(),
             theme_dir: None,
             cache_bytes: 8 << 20,
+            ..Default::default()
         },
         None,
     )

@@ -4,15 +4,15 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use jiff::Timestamp;
 use minijinja::context;
-use pressroom_store::{SESSION_IDLE, SignInRefusal, random_token};
+use pressroom_store::{CodeRefusal, SESSION_IDLE, SignInRefusal, random_token};
 use serde::Deserialize;
 
 use super::{SESSION_COOKIE, SignedIn, cookie, page, same_secret};
@@ -144,7 +144,7 @@ async fn login(
                 "Too many failed attempts. Try again in {minutes} minute(s), or ask an administrator."
             );
             let mut response = render_login(&state, form.next.as_deref(), &username, Some(msg))?;
-            *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             Ok(response)
         }
     }
@@ -180,9 +180,11 @@ struct CodeForm {
     code: String,
 }
 
-/// The second step: a six-digit code from the authenticator app.
+/// The second step: a six-digit code from the authenticator app. Wrong codes are throttled
+/// and audited by the store; a right one gives the session a new cookie.
 async fn code(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, WebError> {
@@ -193,24 +195,61 @@ async fn code(
     let Some(session) = state.store().session(&token, now).await? else {
         return Ok(Redirect::to("/admin/login").into_response());
     };
-    let secret = state
-        .store()
-        .totp_secret(session.user.id)
+    let store = state.store();
+    let refusal = match store
+        .check_totp_code(&session.user, &form.code, &address, now)
         .await?
-        .unwrap_or_default();
-    if !pressroom_core::totp::verify(&secret, &form.code, now.as_second()) {
-        return page(
-            &state,
-            "admin/code.html",
-            None,
-            context! { error => "That code is not right. Enter the current six-digit code from your app." },
-        );
+    {
+        Ok(()) => {
+            let new_token = store
+                .confirm_second_factor(&token, &session.user, &address, now)
+                .await?;
+            let response = Redirect::to("/admin/").into_response();
+            return Ok(with_session_cookie(&state, response, &new_token));
+        }
+        Err(refusal) => refusal,
+    };
+    let (status, error) = code_refusal_message(&refusal);
+    let mut response = page(&state, "admin/code.html", None, context! { error })?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// Adds the cookie of a (new) session token.
+pub(crate) fn with_session_cookie(
+    state: &AppState,
+    mut response: Response,
+    token: &str,
+) -> Response {
+    let max_age = SESSION_IDLE.as_secs();
+    if let Ok(v) = cookie_header(state, SESSION_COOKIE, token, max_age).parse() {
+        response.headers_mut().append(SET_COOKIE, v);
     }
-    state
-        .store()
-        .confirm_second_factor(&token, &session.user, now)
-        .await?;
-    Ok(Redirect::to("/admin/").into_response())
+    response
+}
+
+/// What the person is told when a code is refused, and the status that goes with it.
+pub(crate) fn code_refusal_message(refusal: &CodeRefusal) -> (StatusCode, String) {
+    match refusal {
+        CodeRefusal::Wrong => (
+            StatusCode::OK,
+            "That code is not right. Enter the current six-digit code from your app.".to_owned(),
+        ),
+        CodeRefusal::Reused => (
+            StatusCode::OK,
+            "That code was already used. Wait for your app to show the next code and enter it."
+                .to_owned(),
+        ),
+        CodeRefusal::Locked(wait) => {
+            let minutes = (wait.as_secs() + 59) / 60;
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many wrong codes. Try again in {minutes} minute(s), or ask an administrator."
+                ),
+            )
+        }
+    }
 }
 
 async fn logout(

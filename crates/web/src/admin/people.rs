@@ -13,6 +13,7 @@ use pressroom_core::user::Role;
 use pressroom_store::{By, StoreError};
 use serde::Deserialize;
 
+use super::auth::{ClientAddress, code_refusal_message, with_session_cookie};
 use super::forms::{Fields, errors_map};
 use super::{SignedIn, page};
 use crate::{AppState, WebError};
@@ -118,6 +119,7 @@ async fn invalid_account(
 async fn totp(
     State(state): State<AppState>,
     Extension(signed): Extension<SignedIn>,
+    ClientAddress(address): ClientAddress,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = Fields(raw);
@@ -130,11 +132,10 @@ async fn totp(
         }
         "confirm" => {
             let secret = fields.get("secret");
-            if !pressroom_core::totp::verify(
-                secret,
-                fields.get("code"),
-                Timestamp::now().as_second(),
-            ) {
+            let now = Timestamp::now();
+            let Some(step) =
+                pressroom_core::totp::matching_step(secret, fields.get("code"), now.as_second())
+            else {
                 let invalid = Invalid::field(
                     "code",
                     "is not the current code of your app; check the app and try again",
@@ -149,16 +150,24 @@ async fn totp(
                 .await?;
                 *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 return Ok(response);
-            }
-            state
-                .store()
-                .set_totp_secret(&signed.user, Some(secret), By::User(&signed.user))
+            };
+            let store = state.store();
+            store
+                .set_totp_secret(
+                    &signed.user,
+                    Some(secret),
+                    Some(step),
+                    By::User(&signed.user),
+                )
                 .await?;
-            state
-                .store()
-                .confirm_second_factor(&signed.token, &signed.user, Timestamp::now())
+            let token = store
+                .confirm_second_factor(&signed.token, &signed.user, &address, now)
                 .await?;
-            Ok(Redirect::to("/admin/account?done=totp").into_response())
+            Ok(with_session_cookie(
+                &state,
+                Redirect::to("/admin/account?done=totp").into_response(),
+                &token,
+            ))
         }
         "remove" => {
             if state.store().site_settings().await?.require_totp {
@@ -167,9 +176,27 @@ async fn totp(
                         .to_owned(),
                 ));
             }
+            // Someone at an unattended, signed-in browser must not be able to drop the factor.
+            let checked = state
+                .store()
+                .check_totp_code(&signed.user, fields.get("code"), &address, Timestamp::now())
+                .await?;
+            if let Err(refusal) = checked {
+                let (status, message) = code_refusal_message(&refusal);
+                let invalid = Invalid::field("code", message);
+                let mut response =
+                    render_account(&state, &signed, Notice::default(), Some(&invalid), None)
+                        .await?;
+                *response.status_mut() = if status == StatusCode::OK {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    status
+                };
+                return Ok(response);
+            }
             state
                 .store()
-                .set_totp_secret(&signed.user, None, By::User(&signed.user))
+                .set_totp_secret(&signed.user, None, None, By::User(&signed.user))
                 .await?;
             Ok(Redirect::to("/admin/account?done=totp-removed").into_response())
         }

@@ -6,6 +6,8 @@
 //! `application/problem+json` with one entry per bad field. Requests are rate-limited per client
 //! address (`limit`), more strictly those refused for a wrong token.
 
+mod body;
+mod doc;
 mod limit;
 mod problem;
 mod read;
@@ -36,7 +38,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
     ),
     components(schemas(
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,
-        write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut,
+        write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut, write::BannerForm, write::AttachmentForm,
         Problem, problem::FieldProblem,
     )),
     modifiers(&BearerAuth),
@@ -58,7 +60,10 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document, as served.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    doc::merge_flattened(&mut doc);
+    doc::document_problems(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 async fn openapi() -> impl IntoResponse {

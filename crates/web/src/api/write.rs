@@ -1,7 +1,7 @@
 //! Write endpoints: everything the editor does, for tokens whose scopes allow it.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Problem;
-use super::problem::FieldProblem;
+use super::body::ApiJson;
 use crate::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -93,47 +93,6 @@ impl FromRequestParts<AppState> for Caller {
         match state.store().api_token(secret).await? {
             Some(token) => Ok(Caller(token)),
             None => Err(unauthorized("this token is unknown or revoked")),
-        }
-    }
-}
-
-/// A JSON body whose problems (bad JSON, wrong types, missing fields, too large) become
-/// problem details naming the field.
-pub(crate) struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T> FromRequest<S> for ApiJson<T>
-where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
-{
-    type Rejection = Problem;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-large",
-                    "Request too large",
-                    format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
-                ))
-            }
-            Err(rejection) => {
-                let detail = rejection.body_text();
-                let mut problem = Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad-body",
-                    "Bad request body",
-                    detail.clone(),
-                );
-                if let Some(field) = detail.split('`').nth(1) {
-                    problem.errors.push(FieldProblem {
-                        field: field.to_owned(),
-                        message: detail,
-                    });
-                }
-                Err(problem)
-            }
         }
     }
 }
@@ -352,7 +311,8 @@ pub(crate) enum CorrectionIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ActionIn {
-    /// submit, reject, approve_publish, approve_schedule, unschedule, force_publish, withdraw, delete.
+    /// What to do; each action names the fields it needs.
+    #[schema(schema_with = action_names)]
     action: String,
     /// Refuse if the translation changed since this version.
     #[serde(default)]
@@ -372,6 +332,24 @@ pub(crate) struct ActionIn {
     /// Required when publishing over a published text.
     #[serde(default)]
     correction: Option<CorrectionIn>,
+}
+
+/// The action names a person may send, as the document's `enum` (the scheduler's own action
+/// is not one of them).
+fn action_names() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            ActionKind::ALL
+                .into_iter()
+                .filter(|k| k.capability().is_some())
+                .map(ActionKind::as_str),
+        ))
+        .description(Some(
+            "reject needs comment, approve_schedule publish_at, force_publish reason, withdraw explanation",
+        ))
+        .build()
 }
 
 fn to_action(body: ActionIn) -> Result<(Action, Option<i64>), Problem> {
@@ -432,8 +410,17 @@ pub(crate) async fn act(
     .into_response())
 }
 
-/// Reads an upload form, turning its problems into problem details.
-async fn read_upload(multipart: axum::extract::Multipart) -> Result<crate::media::Upload, Problem> {
+/// Reads an upload form, turning its problems (including a request that is not a
+/// multipart form at all) into problem details.
+async fn read_upload(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<crate::media::Upload, Problem> {
+    let multipart = multipart.map_err(|rejection| {
+        Problem::bad_request(format!(
+            "send the upload as multipart/form-data ({})",
+            rejection.body_text()
+        ))
+    })?;
     crate::media::read_upload(multipart)
         .await
         .map_err(Problem::from)
@@ -452,12 +439,49 @@ fn upload_version(upload: &crate::media::Upload) -> Result<i64, Problem> {
         })
 }
 
+/// The banner form, for the document (the handler reads the fields itself).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct BannerForm {
+    /// One image for every crop…
+    #[schema(value_type = Option<String>, format = Binary)]
+    image: Option<Vec<u8>>,
+    /// …or one for wide screens…
+    #[schema(value_type = Option<String>, format = Binary)]
+    desktop_image: Option<Vec<u8>>,
+    /// …and one for phones.
+    #[schema(value_type = Option<String>, format = Binary)]
+    mobile_image: Option<Vec<u8>>,
+    /// The focal point, percent from the left.
+    focal_x: Option<f64>,
+    /// The focal point, percent from the top.
+    focal_y: Option<f64>,
+    /// The text that replaces the image, in the translation's language.
+    alt: Option<String>,
+    /// The translation's version this change starts from.
+    version: i64,
+}
+
+/// The attachment form, for the document.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct AttachmentForm {
+    /// A PDF or office document.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The translation's version this change starts from.
+    version: i64,
+}
+
 /// Sets the banner (multipart: `image` with `focal_x`/`focal_y` percentages, or
 /// `desktop_image` and `mobile_image`; `alt` in the translation's language; `version`).
 #[utoipa::path(post, path = "/api/v1/translations/{id}/banner", security(("token" = [])), params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "image, focal_x, focal_y, alt, version — or desktop_image and mobile_image"),
+    request_body(content = BannerForm, content_type = "multipart/form-data", description = "image, focal_x, focal_y, alt, version — or desktop_image and mobile_image"),
     responses(
         (status = 200, description = "Saved as a new revision", body = TranslationOut),
+        (status = 409, description = "Someone saved since `version`, or the state does not allow editing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than 40 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an acceptable image, or a field is wrong", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -465,7 +489,7 @@ pub(crate) async fn upload_banner(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    multipart: axum::extract::Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
     caller.require(Capability::Write)?;
     let id = id_param(&id)?;
@@ -481,16 +505,18 @@ pub(crate) async fn upload_banner(
 
 /// Adds an attachment (multipart: `file`, `version`).
 #[utoipa::path(post, path = "/api/v1/translations/{id}/attachments", security(("token" = [])), params(("id" = i64, Path)),
-    request_body(content_type = "multipart/form-data", description = "file, version"),
+    request_body(content = AttachmentForm, content_type = "multipart/form-data", description = "file, version"),
     responses(
         (status = 200, description = "Saved as a new revision", body = TranslationOut),
+        (status = 409, description = "Someone saved since `version`, or the state does not allow editing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 40 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an acceptable document", body = Problem, content_type = "application/problem+json"),
 ))]
 pub(crate) async fn upload_attachment(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    multipart: axum::extract::Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
     caller.require(Capability::Write)?;
     let id = id_param(&id)?;

@@ -13,6 +13,9 @@ use pressroom_store::{By, NewRelease};
 use pressroom_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 
+pub mod api;
+pub mod browser;
+
 pub struct Site {
     /// Where uploaded media go, removed with the site.
     pub media: tempfile::TempDir,
