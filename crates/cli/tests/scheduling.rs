@@ -88,8 +88,11 @@ impl Server {
     }
 }
 
-/// Drafts, submits and schedules `count` releases for `due`; returns their translation ids.
-async fn schedule(db: &TestDb, count: usize, due: Timestamp) -> Vec<i64> {
+/// Drafts, submits and schedules `count` releases for `lead` from now; returns their
+/// translation ids and the due time. The users (password hashing, slow on a loaded machine)
+/// and the drafts are made first and the due time is taken just before the approvals, so
+/// `publish_at` is still in the future when the editor schedules.
+async fn schedule(db: &TestDb, count: usize, lead: SignedDuration) -> (Vec<i64>, Timestamp) {
     let people = db.people().await;
     let mut ids = Vec::new();
     for i in 0..count {
@@ -119,13 +122,17 @@ async fn schedule(db: &TestDb, count: usize, due: Timestamp) -> Vec<i64> {
             )
             .await
             .unwrap();
+        ids.push(id);
+    }
+    let due = Timestamp::now() + lead;
+    for id in &ids {
         let action = Action::ApproveSchedule {
             at: due,
             correction: None,
         };
         db.store
             .apply(
-                id,
+                *id,
                 None,
                 &action,
                 By::User(&people.editor),
@@ -133,9 +140,8 @@ async fn schedule(db: &TestDb, count: usize, due: Timestamp) -> Vec<i64> {
             )
             .await
             .unwrap();
-        ids.push(id);
     }
-    ids
+    (ids, due)
 }
 
 async fn wait_published(db: &TestDb, ids: &[i64], limit: Duration) {
@@ -180,8 +186,7 @@ async fn two_servers_publish_each_scheduled_release_exactly_once() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let due = Timestamp::now() + SignedDuration::from_secs(4);
-    let ids = schedule(&db, 12, due).await;
+    let (ids, due) = schedule(&db, 12, SignedDuration::from_secs(4)).await;
     let (a, b) = (
         Server::start(&db.url, data.path()),
         Server::start(&db.url, data.path()),
@@ -217,8 +222,7 @@ async fn two_servers_publish_each_scheduled_release_exactly_once() {
 async fn a_server_catches_up_after_downtime_and_reports_lateness() {
     let db = TestDb::sqlite().await;
     let data = tempfile::tempdir().unwrap();
-    let due = Timestamp::now() + SignedDuration::from_millis(500);
-    let ids = schedule(&db, 2, due).await;
+    let (ids, due) = schedule(&db, 2, SignedDuration::from_millis(500)).await;
     // No server runs while the publication falls due.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
