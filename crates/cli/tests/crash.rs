@@ -196,8 +196,7 @@ fn load_and_kill(server: Server, author: &str, editor: &str, round: usize) -> Ve
     for client in clients {
         client.join().expect("no client saw a refusal");
     }
-    let acks = acks.lock().unwrap().clone();
-    acks
+    acks.lock().unwrap().clone()
 }
 
 /// Official numbers per (series, year), in order, straight from the database.
