@@ -27,9 +27,11 @@ impl Store {
         entry: NewAuditEntry<'_>,
         change: crate::Change,
     ) -> Result<()> {
+        let at = entry.at;
         append(&mut *tx, entry).await?;
+        let seq = crate::changes::record(&mut *tx, &change, at).await?;
         tx.commit().await?;
-        self.notify(&change);
+        self.notify(&change, seq);
         Ok(())
     }
 

@@ -1,13 +1,22 @@
-//! Notices of changes that readers can see, so caches of rendered pages can drop exactly what
-//! went stale.
+//! The change stream: every committed change that readers can see, with a sequence number.
 //!
-//! The store calls every listener after a change commits. Today the listener is the web
-//! layer's page cache in the same process; with several servers, the same [`Change`] values
-//! (they serialise to small JSON) are what a PostgreSQL `NOTIFY` would carry to the others.
+//! A change is written to the `changes` table in the same transaction as what it describes
+//! ([`record`]), so the stream can never disagree with the data. Followers (the search index;
+//! later other servers' page caches and the outbox) keep the last sequence they applied and
+//! read what came after it ([`Store::changes_after`]); [`Store::change_signal`] wakes them in
+//! this process, and a follower also polls, so a missed wake-up only delays it.
+//!
+//! After the commit the store also calls its in-process listeners (the page cache) directly.
 
 use std::sync::{Arc, RwLock};
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+use tokio::sync::watch;
+
+use crate::rows::{instant, micros};
+use crate::{Result, Store, StoreError};
 
 /// A change that alters public pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,24 +48,137 @@ pub trait ChangeListener: Send + Sync {
     fn changed(&self, change: &Change);
 }
 
-/// The listeners of one store (shared by its clones).
-#[derive(Clone, Default)]
-pub(crate) struct Listeners(Arc<RwLock<Vec<Arc<dyn ChangeListener>>>>);
+/// One entry of the change stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// Its sequence: consecutive, in commit order.
+    pub seq: u64,
+    /// When it committed.
+    pub at: Timestamp,
+    /// What changed.
+    pub change: Change,
+}
+
+/// The listeners of one store (shared by its clones), and the in-process wake-up of
+/// followers: the newest sequence this process committed.
+#[derive(Clone)]
+pub(crate) struct Listeners {
+    list: Arc<RwLock<Vec<Arc<dyn ChangeListener>>>>,
+    committed: Arc<watch::Sender<u64>>,
+}
+
+impl Default for Listeners {
+    fn default() -> Self {
+        Self {
+            list: Arc::default(),
+            committed: Arc::new(watch::channel(0).0),
+        }
+    }
+}
 
 impl Listeners {
     pub(crate) fn add(&self, listener: Arc<dyn ChangeListener>) {
-        if let Ok(mut list) = self.0.write() {
+        if let Ok(mut list) = self.list.write() {
             list.push(listener);
         }
     }
 
-    pub(crate) fn notify(&self, change: &Change) {
-        let list = match self.0.read() {
+    pub(crate) fn notify(&self, change: &Change, seq: u64) {
+        let list = match self.list.read() {
             Ok(list) => list.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
         for listener in list {
             listener.changed(change);
         }
+        self.committed.send_if_modified(|last| {
+            let newer = seq > *last;
+            if newer {
+                *last = seq;
+            }
+            newer
+        });
+    }
+}
+
+/// Appends `change` to the stream inside the caller's write transaction and gives its
+/// sequence; pass that to [`Store::notify`] after the commit.
+///
+/// Bumping `change_head` locks its row until the transaction ends (SQLite's write lock is
+/// already exclusive), so sequences follow commit order with no gaps: a follower that has
+/// read entry N has seen every earlier one. Call it last, just before the commit, so the lock
+/// is held briefly.
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    change: &Change,
+    at: Timestamp,
+) -> Result<u64> {
+    let row = sqlx::query("UPDATE change_head SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = row.try_get("seq")?;
+    let json = serde_json::to_string(change)
+        .map_err(|e| StoreError::Corrupt(format!("change does not serialise: {e}")))?;
+    sqlx::query("INSERT INTO changes (seq, at, change) VALUES ($1, $2, $3)")
+        .bind(seq)
+        .bind(micros(at))
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq as u64)
+}
+
+impl Store {
+    /// Up to `limit` entries after sequence `after`, oldest first. An entry older than the
+    /// oldest kept ([`Store::prune_changes`]) is gone: a follower whose first entry is not
+    /// `after + 1` has missed some and must rebuild what it derives.
+    pub async fn changes_after(&self, after: u64, limit: u32) -> Result<Vec<StreamEntry>> {
+        let rows =
+            sqlx::query("SELECT seq, at, change FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after as i64)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get("change")?;
+                let change = serde_json::from_str(&text).map_err(|e| {
+                    StoreError::Corrupt(format!("change stream entry does not parse: {e}"))
+                })?;
+                Ok(StreamEntry {
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                    at: instant(row.try_get("at")?)?,
+                    change,
+                })
+            })
+            .collect()
+    }
+
+    /// The sequence of the newest committed change (0 before the first). A snapshot read
+    /// after this value reflects at least every change up to it.
+    pub async fn last_change_seq(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT seq FROM change_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("seq")? as u64)
+    }
+
+    /// Deletes entries committed before `before`, always keeping the newest, and says how
+    /// many went. Followers that were away longer rebuild instead of replaying.
+    pub async fn prune_changes(&self, before: Timestamp) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM changes WHERE at < $1 AND seq < (SELECT seq FROM change_head WHERE id = 1)",
+        )
+        .bind(micros(before))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Wakes a follower when this process commits a change: the value is the newest
+    /// sequence committed here. Changes committed by other servers do not show here; a
+    /// follower polls [`Store::last_change_seq`] for those.
+    pub fn change_signal(&self) -> watch::Receiver<u64> {
+        self.listeners.committed.subscribe()
     }
 }

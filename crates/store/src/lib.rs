@@ -38,6 +38,7 @@ mod open;
 mod public;
 mod releases;
 mod rows;
+mod searchable;
 mod second_factor;
 mod users;
 mod verification;
@@ -56,7 +57,7 @@ use sqlx::{Any, AnyPool, Connection, Transaction};
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
-pub use changes::{Change, ChangeListener};
+pub use changes::{Change, ChangeListener, StreamEntry};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
 pub use media::gc::MediaGarbage;
@@ -64,6 +65,7 @@ pub use media::{MediaChange, ShownMedia};
 pub use migrate::SCHEMA_VERSION;
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
 pub use releases::{NewRelease, TranslationDetail};
+pub use searchable::SearchableText;
 pub use second_factor::CodeRefusal;
 pub use users::{By, generate_password};
 pub use verification::{LogProblem, LogReport};
@@ -175,9 +177,10 @@ impl Store {
         self.listeners.add(listener);
     }
 
-    /// Tells the listeners about a committed change.
-    pub(crate) fn notify(&self, change: &Change) {
-        self.listeners.notify(change);
+    /// Tells the listeners and followers about a committed change, recorded as `seq`
+    /// ([`changes::record`]).
+    pub(crate) fn notify(&self, change: &Change, seq: u64) {
+        self.listeners.notify(change, seq);
     }
 
     /// Which backend this store uses.

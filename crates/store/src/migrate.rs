@@ -52,10 +52,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0006_archive_indexes.sql"),
         postgres: include_str!("migrations/postgres/0006_archive_indexes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "change stream",
+        sqlite: include_str!("migrations/sqlite/0007_change_stream.sql"),
+        postgres: include_str!("migrations/postgres/0007_change_stream.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

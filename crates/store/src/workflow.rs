@@ -178,12 +178,19 @@ impl Store {
         entry.at = now;
         entry.flagged = outcome.flagged;
         append(&mut *tx, entry).await?;
-        tx.commit().await?;
-        if outcome.publishes || outcome.next == State::Withdrawn {
-            self.notify(&crate::Change::Release {
+        let change = (outcome.publishes || outcome.next == State::Withdrawn).then(|| {
+            crate::Change::Release {
                 release_id: translation.release_id,
                 lang: translation.lang.clone(),
-            });
+            }
+        });
+        let seq = match &change {
+            Some(change) => Some(crate::changes::record(&mut *tx, change, now).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        if let (Some(change), Some(seq)) = (&change, seq) {
+            self.notify(change, seq);
         }
         self.translation(translation_id).await
     }
