@@ -2,13 +2,14 @@
 //! store and web crates; anything reusable belongs there, not here.
 
 use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use pressroom_core::settings::SiteSettings;
 use pressroom_core::user::Role;
 use pressroom_store::{By, Store, StoreError, generate_password};
-use pressroom_web::{AppState, WebConfig, router, scheduler};
+use pressroom_web::{AppState, WebConfig, router, scheduler, search_feed};
 use tokio::sync::watch;
 
 use crate::UserCommand;
@@ -189,15 +190,29 @@ pub(crate) async fn serve_store(
         metrics_token: config.metrics_token.clone(),
         api_requests_per_minute: config.api_requests_per_minute,
         api_auth_failures_per_minute: config.api_auth_failures_per_minute,
+        search_dir: Some(config.search_dir()),
     };
-    let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
+    let state = AppState::new(store.clone(), web, Some(config.media_storage()?))
+        .map_err(|e| anyhow::anyhow!("{e}; is another pressroom serving this data folder?"))?;
     tracing::info!(%address, "listening");
     on_listening(address);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let job = tokio::spawn(scheduler::run(store.clone(), state.metrics(), stop_rx));
+    let job = tokio::spawn(scheduler::run(
+        store.clone(),
+        state.metrics(),
+        stop_rx.clone(),
+    ));
+    // The site serves at once; a missing or outdated index is rebuilt by the follower in the
+    // background, and search says so until it is ready.
+    let follower = tokio::spawn(search_feed::follow(
+        store.clone(),
+        state.search().clone(),
+        stop_rx,
+    ));
     crate::serve::serve(listener, router(state), limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = job.await;
+    let _ = follower.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -326,4 +341,63 @@ mod tests {
         assert_eq!(super::redact("postgres://u@db/x"), "postgres://u@db/x");
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
+}
+
+/// `pressroom reindex`: rebuilds the search index from the store, with progress. A running
+/// server keeps its own index current (and rebuilds a damaged one at start), so this is for
+/// an operator who wants a fresh index now, with the server stopped.
+pub(crate) async fn reindex(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let dir = config.search_dir();
+    let opened = match pressroom_search::SearchIndex::open(&dir) {
+        Ok(opened) => opened,
+        Err(pressroom_search::SearchError::Busy(_)) => bail!(
+            "a running pressroom holds the search index in {}; it keeps the index current \
+             itself. Stop that server to rebuild the index by hand",
+            dir.display()
+        ),
+        Err(e) => bail!("cannot open the search index in {}: {e}", dir.display()),
+    };
+    let started = std::time::Instant::now();
+    let mut progress = crate::progress::Progress::new("indexing");
+    // The rebuild reports from its own thread; the bar is drawn here, on a timer.
+    let counts = std::sync::Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let report = counts.clone();
+    let outcome = search_feed::rebuild(
+        &store,
+        &opened.index,
+        "pressroom reindex",
+        move |done, total| {
+            report[1].store(total, Ordering::Relaxed);
+            report[0].store(done, Ordering::Relaxed);
+        },
+    );
+    tokio::pin!(outcome);
+    let show = |progress: &mut crate::progress::Progress| {
+        let total = counts[1].load(Ordering::Relaxed);
+        if total > 0 {
+            progress.update(counts[0].load(Ordering::Relaxed), total);
+        }
+    };
+    let result = loop {
+        tokio::select! {
+            result = &mut outcome => break result,
+            () = tokio::time::sleep(Duration::from_millis(100)) => show(&mut progress),
+        }
+    };
+    show(&mut progress);
+    progress.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    match result? {
+        search_feed::CaughtUp::Rebuilt { indexed, seq, .. } => {
+            println!(
+                "Indexed {indexed} translations in {seconds:.1} s ({:.0}/s), at change {seq}, in {}",
+                indexed as f64 / seconds.max(1e-9),
+                dir.display()
+            );
+        }
+        other => println!("{other:?}"),
+    }
+    store.close().await;
+    Ok(())
 }

@@ -334,6 +334,11 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("keys").join("signing.key"))
     }
 
+    /// The search index's folder: derived data, rebuilt from the database when missing.
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
     /// The media storage: the configured one, or the folder `media` in the data folder.
     pub fn media_storage(
         &self,

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod demo;
 mod media;
+mod progress;
 mod serve;
 
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ enum Command {
     },
     /// Bring the database schema up to date and report what was applied.
     Migrate,
+    /// Rebuild the search index from the database, with progress (stop the server first; a
+    /// running server keeps its index current by itself).
+    Reindex,
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -183,6 +187,7 @@ fn main() -> ExitCode {
             } => commands::init(&config, &admin, password_stdin).await,
             Command::Serve { .. } => commands::serve(&config).await,
             Command::Migrate => commands::migrate(&config).await,
+            Command::Reindex => commands::reindex(&config).await,
             Command::User(command) => commands::user(&config, command).await,
             Command::Media(MediaCommand::Gc {
                 dry_run,

@@ -38,6 +38,9 @@ pub enum WebError {
     /// The media storage failed.
     #[error(transparent)]
     Media(#[from] pressroom_media::StorageError),
+    /// The search index could not be opened or read.
+    #[error("search index: {0}")]
+    Search(String),
 }
 
 /// How a failure is answered: the status and, for problem documents, a type name and a title.
@@ -105,7 +108,10 @@ impl WebError {
             }
             WebError::Forbidden(_) => answer_of(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             WebError::Store(e) => store_answer(e),
-            WebError::Template(_) | WebError::Theme(_) | WebError::Media(_) => answer_of(
+            WebError::Template(_)
+            | WebError::Theme(_)
+            | WebError::Media(_)
+            | WebError::Search(_) => answer_of(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",

@@ -21,6 +21,7 @@
 //! - `health`: `/healthz` and `/readyz`; `metrics`: Prometheus `/metrics`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
+//! - [`search_feed`]: keeps the search index in step with the store's change stream.
 
 mod admin;
 mod api;
@@ -35,6 +36,7 @@ mod media;
 mod metrics;
 mod public;
 pub mod scheduler;
+pub mod search_feed;
 mod templates;
 mod view;
 
@@ -69,6 +71,9 @@ pub struct WebConfig {
     /// API requests with a missing or wrong token per minute from one address (guessing
     /// tokens); 0 turns the limit off.
     pub api_auth_failures_per_minute: usize,
+    /// The search index's folder (`DATA/search`); `None` gives a private temporary folder
+    /// removed with the state, for tests and tools.
+    pub search_dir: Option<PathBuf>,
 }
 
 /// What every request handler can reach.
@@ -87,6 +92,10 @@ struct Inner {
     metrics: Arc<Metrics>,
     media: Option<Arc<dyn pressroom_media::Storage>>,
     api_limits: api::ApiLimits,
+    search: pressroom_search::SearchIndex,
+    /// Removes the temporary index folder when the state goes (after `search`, so the index
+    /// has let go of its files first).
+    _search_folder: Option<search_feed::TempFolder>,
 }
 
 impl AppState {
@@ -103,6 +112,23 @@ impl AppState {
         let assets = assets::Assets::load(config.theme_dir.as_deref())?;
         let cache = Arc::new(cache::PageCache::new(config.cache_bytes));
         store.subscribe(cache.clone());
+        let (search_dir, search_folder) = match &config.search_dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let folder = search_feed::TempFolder::new()?;
+                (folder.path().to_owned(), Some(folder))
+            }
+        };
+        // A missing or unreadable index is not an error here: it serves no results until the
+        // follower (`search_feed`) has rebuilt it, which it does when `last_seq` is `None`.
+        let search = pressroom_search::SearchIndex::open(&search_dir)
+            .map_err(|e| {
+                WebError::Search(format!(
+                    "cannot open the search index in {}: {e}",
+                    search_dir.display()
+                ))
+            })?
+            .index;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -116,6 +142,8 @@ impl AppState {
                     config.api_requests_per_minute,
                     config.api_auth_failures_per_minute,
                 ),
+                search,
+                _search_folder: search_folder,
                 config,
             }),
         })
@@ -137,6 +165,11 @@ impl AppState {
     /// The process's metrics, shared with the scheduler.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.inner.metrics.clone()
+    }
+
+    /// The search index (kept current by [`search_feed::follow`]).
+    pub fn search(&self) -> &pressroom_search::SearchIndex {
+        &self.inner.search
     }
 
     /// How many pages are cached and their size in bytes.
