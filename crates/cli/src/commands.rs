@@ -189,6 +189,7 @@ pub(crate) async fn serve_store(
         metrics_token: config.metrics_token.clone(),
         api_requests_per_minute: config.api_requests_per_minute,
         api_auth_failures_per_minute: config.api_auth_failures_per_minute,
+        search_dir: Some(config.data_dir.join("search")),
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))?;
     tracing::info!(%address, "listening");

@@ -35,6 +35,10 @@ pub enum WebError {
     /// A theme file could not be read.
     #[error("theme: {0}")]
     Theme(String),
+    /// The search index could not be opened (at start: its folder is in use by another
+    /// process or unreadable) or failed while searching; the message says which and the fix.
+    #[error("{0}")]
+    Search(String),
     /// The media storage failed.
     #[error(transparent)]
     Media(#[from] pressroom_media::StorageError),
@@ -105,7 +109,10 @@ impl WebError {
             }
             WebError::Forbidden(_) => answer_of(StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             WebError::Store(e) => store_answer(e),
-            WebError::Template(_) | WebError::Theme(_) | WebError::Media(_) => answer_of(
+            WebError::Template(_)
+            | WebError::Theme(_)
+            | WebError::Media(_)
+            | WebError::Search(_) => answer_of(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
