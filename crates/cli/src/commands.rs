@@ -330,19 +330,6 @@ pub(crate) async fn user(config: &Config, command: UserCommand) -> anyhow::Resul
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_hidden_in_messages() {
-        assert_eq!(
-            super::redact("postgres://u:secret@db/x"),
-            "postgres://u:***@db/x"
-        );
-        assert_eq!(super::redact("postgres://u@db/x"), "postgres://u@db/x");
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 /// `pressroom reindex`: rebuilds the search index from the store, with progress. A running
 /// server keeps its own index current (and rebuilds a damaged one at start), so this is for
 /// an operator who wants a fresh index now, with the server stopped.
@@ -400,4 +387,17 @@ pub(crate) async fn reindex(config: &Config) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(
+            super::redact("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
+        assert_eq!(super::redact("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
 }

@@ -102,3 +102,43 @@ attachments = Attachments
 decimal-separator = .
 file-size-kb = { $size } KB
 file-size-mb = { $size } MB
+search-site = Search the site
+search-title = Search
+search-title-for = Search: { $q }
+search-label = Search press releases
+search-button = Search
+search-hint = Words in any form, a "phrase in quotes", or a release number such as 367/21.
+search-empty = Type what you are looking for: words in any language the site publishes in, a name, a "phrase in quotes" or a release number such as 367/21.
+search-rebuilding = The search index is being built. Results will appear in a few minutes; please try again shortly.
+search-language = Language
+search-all-languages = All languages
+search-years = Years
+search-from = From
+search-to = To
+search-any-year = Any year
+search-order = Order
+search-order-relevance = Best match
+search-order-newest = Newest first
+search-order-oldest = Oldest first
+search-apply = Apply filters
+search-count = { $count ->
+    [0] No results
+    [one] 1 result
+   *[other] { $count } results
+}
+search-none = Nothing matches. Check the spelling, use fewer words, remove filters or search all languages.
+search-cut = Your search was long, so only its first { $max } characters (and 32 words) were searched.
+search-withdrawn-note = This release was withdrawn; its page explains why.
+search-previous = Previous
+search-next = Next
+search-bad-escape = The address of this search is damaged (a % sign without two hexadecimal digits after it). Type your search again below.
+search-bad-utf8 = The address of this search contains text that is not valid UTF-8, so it cannot be read. Type your search again below.
+search-control = Your search contained invisible control characters; they were replaced by spaces. Check the text below and search again.
+search-bad-lang = This site does not publish in that language. Choose a language below.
+search-bad-kind = There is no such kind of release. Choose kinds below.
+search-bad-topic = There is no such topic. Choose topics below.
+search-bad-year = A year must be a number such as 2021, from 1900 to 2999.
+search-year-order = The first year is after the last year; give the earlier year first.
+search-bad-order = The order must be best match, newest first or oldest first.
+search-bad-page = That page of results does not exist. Go back to the first page, or narrow the search.
+search-bad-per-page = The number of results per page must be from 1 to 100.

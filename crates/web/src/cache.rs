@@ -46,6 +46,9 @@ const USED_PARAMS: &[(&str, &[&str])] = &[
     ("/{lang}/feed.rss", FEED),
     ("/{lang}/feed.json", FEED),
     ("/{lang}/releases/{year}/{segment}", &["revision"]),
+    // Not cached (see `public::search`), listed so a future tag keys them correctly.
+    ("/{lang}/search", crate::public::search_params::PARAMS),
+    ("/api/v1/search", crate::public::search_params::PARAMS),
     (
         "/api/v1/releases",
         &["lang", "kind", "topic", "page", "per_page"],

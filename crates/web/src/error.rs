@@ -35,12 +35,13 @@ pub enum WebError {
     /// A theme file could not be read.
     #[error("theme: {0}")]
     Theme(String),
+    /// The search index could not be opened (at start: its folder is in use by another
+    /// process or unreadable) or failed while searching; the message says which and the fix.
+    #[error("{0}")]
+    Search(String),
     /// The media storage failed.
     #[error(transparent)]
     Media(#[from] pressroom_media::StorageError),
-    /// The search index could not be opened or read.
-    #[error("search index: {0}")]
-    Search(String),
 }
 
 /// How a failure is answered: the status and, for problem documents, a type name and a title.

@@ -71,8 +71,9 @@ pub struct WebConfig {
     /// API requests with a missing or wrong token per minute from one address (guessing
     /// tokens); 0 turns the limit off.
     pub api_auth_failures_per_minute: usize,
-    /// The search index's folder (`DATA/search`); `None` gives a private temporary folder
-    /// removed with the state, for tests and tools.
+    /// The search index's folder (`DATA/search`), kept between runs so a restart serves at
+    /// once; `None` gives a private temporary folder, removed when the state is dropped, for
+    /// tests and tools that need no lasting index.
     pub search_dir: Option<PathBuf>,
 }
 
@@ -93,9 +94,9 @@ struct Inner {
     media: Option<Arc<dyn pressroom_media::Storage>>,
     api_limits: api::ApiLimits,
     search: pressroom_search::SearchIndex,
-    /// Removes the temporary index folder when the state goes (after `search`, so the index
-    /// has let go of its files first).
-    _search_folder: Option<search_feed::TempFolder>,
+    /// The temporary folder behind `search` when no `search_dir` was configured; declared
+    /// after it so the index (and its folder lock) is dropped before the folder is removed.
+    _search_tmp: Option<tempfile::TempDir>,
 }
 
 impl AppState {
@@ -112,23 +113,7 @@ impl AppState {
         let assets = assets::Assets::load(config.theme_dir.as_deref())?;
         let cache = Arc::new(cache::PageCache::new(config.cache_bytes));
         store.subscribe(cache.clone());
-        let (search_dir, search_folder) = match &config.search_dir {
-            Some(dir) => (dir.clone(), None),
-            None => {
-                let folder = search_feed::TempFolder::new()?;
-                (folder.path().to_owned(), Some(folder))
-            }
-        };
-        // A missing or unreadable index is not an error here: it serves no results until the
-        // follower (`search_feed`) has rebuilt it, which it does when `last_seq` is `None`.
-        let search = pressroom_search::SearchIndex::open(&search_dir)
-            .map_err(|e| {
-                WebError::Search(format!(
-                    "cannot open the search index in {}: {e}",
-                    search_dir.display()
-                ))
-            })?
-            .index;
+        let (search, _search_tmp) = open_search(config.search_dir.as_deref())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -143,7 +128,7 @@ impl AppState {
                     config.api_auth_failures_per_minute,
                 ),
                 search,
-                _search_folder: search_folder,
+                _search_tmp,
                 config,
             }),
         })
@@ -152,6 +137,13 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The full-text index: the search page and API read it, and the change-stream follower
+    /// ([`search_feed::follow`]) keeps it current. Its `last_seq()` is `None`
+    /// until the first rebuild has finished; pages say so instead of claiming "no results".
+    pub fn search(&self) -> &pressroom_search::SearchIndex {
+        &self.inner.search
     }
 
     fn config(&self) -> &WebConfig {
@@ -167,15 +159,38 @@ impl AppState {
         self.inner.metrics.clone()
     }
 
-    /// The search index (kept current by [`search_feed::follow`]).
-    pub fn search(&self) -> &pressroom_search::SearchIndex {
-        &self.inner.search
-    }
-
     /// How many pages are cached and their size in bytes.
     pub fn cache_stats(&self) -> (usize, usize) {
         self.inner.cache.stats()
     }
+}
+
+/// Opens the index in `dir`, or in a new temporary folder when there is none. A missing or
+/// outdated index is not an error here: it serves nothing until the follower (which rebuilds
+/// whenever `last_seq()` is `None`) has built it, so `Opened::rebuild` is not needed.
+fn open_search(
+    dir: Option<&std::path::Path>,
+) -> Result<(pressroom_search::SearchIndex, Option<tempfile::TempDir>), WebError> {
+    let tmp = match dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().map_err(|e| {
+            WebError::Search(format!(
+                "cannot create a temporary folder for the search index: {e}; set search_dir or \
+                 free space in the temporary folder"
+            ))
+        })?),
+    };
+    let path = dir.or(tmp.as_ref().map(tempfile::TempDir::path));
+    let path = path.ok_or_else(|| WebError::Search("no search index folder".to_owned()))?;
+    let opened = pressroom_search::SearchIndex::open(path).map_err(|e| match e {
+        pressroom_search::SearchError::Busy(_) => WebError::Search(e.to_string()),
+        other => WebError::Search(format!(
+            "cannot open the search index in {}: {other}; check that the folder is writable \
+             by this user, or delete it to have it rebuilt",
+            path.display()
+        )),
+    })?;
+    Ok((opened.index, tmp))
 }
 
 /// The whole application: public site, assets and health checks.

@@ -258,33 +258,3 @@ impl Site {
         }
     }
 }
-
-/// A private folder for an index nobody configured a place for (tests, tools), removed when
-/// dropped.
-pub(crate) struct TempFolder(std::path::PathBuf);
-
-impl TempFolder {
-    pub(crate) fn new() -> Result<Self, crate::WebError> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "pressroom-search-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).map_err(|e| {
-            crate::WebError::Search(format!("cannot create {}: {e}", path.display()))
-        })?;
-        Ok(Self(path))
-    }
-
-    pub(crate) fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempFolder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}

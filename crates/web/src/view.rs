@@ -26,6 +26,8 @@ pub(crate) struct Chrome {
     pub pages: Vec<PageLink>,
     pub home_url: String,
     pub releases_url: String,
+    /// The search page, target of the header's search box.
+    pub search_url: String,
     pub feed_url: String,
     /// This page's own absolute URL, for the canonical link.
     pub canonical: String,

@@ -44,6 +44,7 @@ async fn media_site(db: TestDb) -> MediaSite {
         site: Site {
             media: tempfile::tempdir().unwrap(),
             app: router(state.clone()),
+            state: state.clone(),
             db,
             people,
         },

@@ -1,7 +1,7 @@
 //! JSON API v1 under `/api/v1`, described by the OpenAPI 3.1 document at `/api/openapi.json`
 //! (generated from these handlers with utoipa, so it cannot drift from the code).
 //!
-//! Reading published content needs nothing; writing needs an API token (`Authorization:
+//! Reading published content (and searching it, `search`) needs nothing; writing needs an API token (`Authorization:
 //! Bearer prt_…`) whose scopes and user's role both allow the action. Errors are RFC 9457
 //! `application/problem+json` with one entry per bad field. Requests are rate-limited per client
 //! address (`limit`), more strictly those refused for a wrong token.
@@ -11,6 +11,7 @@ mod doc;
 mod limit;
 mod problem;
 mod read;
+mod search;
 mod write;
 
 use axum::Router;
@@ -32,12 +33,13 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 #[openapi(
     info(title = "Pressroom API", version = "1", description = "Press releases of the ministry: read published releases; write, review and publish with a token."),
     paths(
-        read::list_releases, read::get_release, read::list_topics, read::get_page,
+        read::list_releases, read::get_release, read::list_topics, read::get_page, search::search,
         write::create_release, write::add_translation, write::get_translation, write::save_translation, write::act,
         write::upload_banner, write::upload_attachment,
     ),
     components(schemas(
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,
+        search::SearchOut, search::SearchHit, search::SearchFacets, search::SearchFacet,
         write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut, write::BannerForm, write::AttachmentForm,
         Problem, problem::FieldProblem,
     )),
@@ -77,6 +79,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             crate::cache::serve_cached,
         )))
+        .merge(search::routes())
         .merge(write::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(

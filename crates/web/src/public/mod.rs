@@ -4,6 +4,8 @@
 mod feeds;
 mod listings;
 mod release;
+mod search;
+pub(crate) mod search_params;
 mod sitemap;
 
 use axum::Router;
@@ -30,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(release::router())
         .merge(feeds::router())
         .merge(sitemap::router())
+        .merge(search::router())
 }
 
 async fn root(State(state): State<AppState>) -> Result<Redirect, WebError> {
@@ -143,6 +146,7 @@ pub(crate) async fn chrome(
             .collect(),
         home_url: format!("/{lang}/"),
         releases_url: format!("/{lang}/releases/"),
+        search_url: format!("/{lang}/search"),
         feed_url: format!("/{lang}/feed.atom"),
         canonical: format!("{base}{path}"),
     })

@@ -22,6 +22,8 @@ pub struct Site {
     pub db: TestDb,
     pub people: People,
     pub app: axum::Router,
+    /// The application state behind `app`: its search index, for tests that fill it.
+    pub state: AppState,
 }
 
 pub async fn site(db: TestDb) -> Site {
@@ -41,7 +43,8 @@ pub async fn site_with(db: TestDb, theme_dir: Option<std::path::PathBuf>) -> Sit
     let state = AppState::new(db.store.clone(), config, Some(storage)).unwrap();
     Site {
         media,
-        app: router(state),
+        app: router(state.clone()),
+        state,
         db,
         people,
     }
