@@ -132,11 +132,11 @@ test("withdrawn and corrected releases say so; the verify page tells genuine fro
   const body = await page.locator(".body").innerText();
   await page.goto(`${demo.base}/en/verify`);
   await page.fill("textarea", body);
-  await page.click("form button[type=submit]");
+  await page.click("main form button[type=submit]");
   assert.match(await page.locator("main").innerText(), /genuine/i);
   await page.goto(`${demo.base}/en/verify`);
   await page.fill("textarea", body.replace(/\d+/, "999"));
-  await page.click("form button[type=submit]");
+  await page.click("main form button[type=submit]");
   assert.match(await page.locator("main").innerText(), /modified/i);
   await page.context().close();
 });

@@ -140,4 +140,5 @@ search-bad-year = İl 1900-dən 2999-a qədər, məsələn 2021 kimi rəqəm olm
 search-year-order = Başlanğıc il son ildən sonradır; əvvəlcə erkən ili yazın.
 search-bad-order = Sıralama: ən uyğun, əvvəlcə yenilər və ya əvvəlcə köhnələr.
 search-bad-page = Nəticələrin belə səhifəsi yoxdur. Birinci səhifəyə qayıdın və ya axtarışı daraldın.
+search-page-past-end = Nəticələrin belə səhifəsi yoxdur. Birinci səhifəyə qayıdın və ya axtarışı daraldın.
 search-bad-per-page = Səhifədəki nəticələrin sayı 1-dən 100-ə qədər olmalıdır.

@@ -141,4 +141,5 @@ search-bad-year = A year must be a number such as 2021, from 1900 to 2999.
 search-year-order = The first year is after the last year; give the earlier year first.
 search-bad-order = The order must be best match, newest first or oldest first.
 search-bad-page = That page of results does not exist. Go back to the first page, or narrow the search.
+search-page-past-end = That page of results does not exist. Go back to the first page, or narrow the search.
 search-bad-per-page = The number of results per page must be from 1 to 100.

@@ -182,7 +182,21 @@ fn open_search(
     };
     let path = dir.or(tmp.as_ref().map(tempfile::TempDir::path));
     let path = path.ok_or_else(|| WebError::Search("no search index folder".to_owned()))?;
-    let opened = pressroom_search::SearchIndex::open(path).map_err(|e| match e {
+    let opened = match pressroom_search::SearchIndex::open(path) {
+        // Another server on this machine shares the data folder (and holds its index): this
+        // one keeps a private index, rebuilt and followed from the same change stream.
+        Err(pressroom_search::SearchError::Busy(_)) if dir.is_some() => {
+            tracing::warn!(
+                folder = %path.display(),
+                "the search index folder is in use by another pressroom; this server keeps a \
+                 private index in a temporary folder (give each server its own data folder to \
+                 keep it between runs)"
+            );
+            return open_search(None);
+        }
+        other => other,
+    }
+    .map_err(|e| match e {
         pressroom_search::SearchError::Busy(_) => WebError::Search(e.to_string()),
         other => WebError::Search(format!(
             "cannot open the search index in {}: {other}; check that the folder is writable \

@@ -464,18 +464,20 @@ async fn the_api_searches_with_the_same_parameters(db: TestDb) {
     assert_eq!(all["pages"], 5);
     assert!(all["lang"].is_null());
     // Bad input: a problem naming the field.
-    for (uri, field) in [
-        ("/api/v1/search", "q"),
-        ("/api/v1/search?q=+", "q"),
-        ("/api/v1/search?q=a%ZZ", "q"),
-        ("/api/v1/search?q=a%FF", "q"),
-        ("/api/v1/search?q=water&per_page=500", "per_page"),
-        ("/api/v1/search?q=water&kind=x", "kind"),
-        ("/api/v1/search?q=water&lang=xx", "lang"),
-        ("/api/v1/search?q=water&to=3000", "to"),
+    let (bad, unusable) = (StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY);
+    for (uri, field, expected) in [
+        ("/api/v1/search", "q", unusable),
+        ("/api/v1/search?q=+", "q", unusable),
+        ("/api/v1/search?q=a%ZZ", "q", unusable),
+        ("/api/v1/search?q=a%FF", "q", unusable),
+        ("/api/v1/search?q=a%01b", "q", unusable),
+        ("/api/v1/search?q=water&per_page=500", "per_page", bad),
+        ("/api/v1/search?q=water&kind=x", "kind", unusable),
+        ("/api/v1/search?q=water&lang=xx", "lang", unusable),
+        ("/api/v1/search?q=water&to=3000", "to", bad),
     ] {
         let (status, content_type, body) = call(&site, Method::GET, uri, None, None).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(status, expected, "{uri}: {body}");
         assert_eq!(content_type, "application/problem+json");
         assert_eq!(body["errors"][0]["field"], field, "{uri}: {body}");
     }
@@ -491,7 +493,7 @@ async fn the_api_searches_with_the_same_parameters(db: TestDb) {
     // In the OpenAPI document, with its statuses.
     let doc: serde_json::Value = serde_json::from_str(&pressroom_web::openapi_json()).unwrap();
     let op = &doc["paths"]["/api/v1/search"]["get"];
-    for status in ["200", "400", "429", "503"] {
+    for status in ["200", "400", "422", "429", "503"] {
         assert!(op["responses"][status].is_object(), "{status}: {op}");
     }
 }

@@ -45,14 +45,18 @@ pub(crate) struct SearchParamsDoc {
     /// Topic slugs; repeat for several.
     topic: Option<Vec<String>>,
     /// First year, inclusive (1900–2999).
+    #[param(minimum = 1900, maximum = 2999)]
     from: Option<i32>,
     /// Last year, inclusive (1900–2999).
+    #[param(minimum = 1900, maximum = 2999)]
     to: Option<i32>,
     /// `relevance` (default), `newest` or `oldest`.
     order: Option<String>,
     /// Page number, from 1; pages end at the 10,000th result.
+    #[param(minimum = 1)]
     page: Option<i32>,
     /// Results per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<i32>,
 }
 
@@ -131,7 +135,8 @@ fn facets(counts: &[FacetCount]) -> Vec<SearchFacet> {
 /// Full-text search of published releases.
 #[utoipa::path(get, path = "/api/v1/search", params(SearchParamsDoc), responses(
     (status = 200, description = "A page of results", body = SearchOut),
-    (status = 400, description = "A parameter is wrong, or `q` has nothing to search for", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "A number is outside its documented range", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`q` has nothing to search for or holds control characters, or a language, kind or topic is unknown", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "The search index is being built, or the database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
 ))]
 pub(crate) async fn search(
@@ -143,6 +148,15 @@ pub(crate) async fn search(
     let loaded = Loaded::fetch(&state, &default_lang).await?;
     let params = parse(raw.as_deref(), &default_lang, &loaded);
     if !params.problems.is_empty() {
+        // A number out of its documented range breaks the schema (400); what the schema allows
+        // but the site cannot use (an unknown language, kind or topic, control characters, a
+        // page past the 10,000th result, years in the wrong order) is 422, as elsewhere.
+        let schema_valid = params.problems.iter().all(|p| {
+            !matches!(
+                p.code,
+                "search-bad-page" | "search-bad-per-page" | "search-bad-year"
+            )
+        });
         let mut problem = Problem::bad_request(
             params
                 .problems
@@ -159,6 +173,9 @@ pub(crate) async fn search(
                 message: p.message.clone(),
             })
             .collect();
+        if schema_valid {
+            problem.status = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
+        }
         return Err(problem);
     }
     if params.is_empty() {
@@ -169,6 +186,7 @@ pub(crate) async fn search(
             field: "q".to_owned(),
             message: "words, a \"phrase\" or a release number".to_owned(),
         });
+        problem.status = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
         return Err(problem);
     }
     let index = state.search();

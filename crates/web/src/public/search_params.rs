@@ -279,7 +279,7 @@ pub(crate) fn parse(raw: Option<&str>, default_lang: &str, loaded: &Loaded) -> S
     if params.page > max_page {
         problem(
             "page",
-            "search-bad-page",
+            "search-page-past-end",
             format!(
                 "`page` must be at most {max_page}: results past the first {MAX_OFFSET} are \
                  not paged to; narrow the search instead"
