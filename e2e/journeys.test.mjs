@@ -157,6 +157,45 @@ test("on a phone nothing overflows, navigation works, the language switcher work
   await page.context().close();
 });
 
+test("a journalist searches from the header, on a phone and on a desktop", async () => {
+  const journeys = [
+    // A phone, English: a word form the title does not use.
+    { viewport: viewports.phone, lang: "en", typed: "embankment", expect: /Zarinchay embankments inspected/ },
+    // A desktop, Azerbaijani typed without its letters: Zərinçay.
+    { viewport: viewports.desktop, lang: "az", typed: "ZERINCAY", expect: /Zərinçay/ },
+  ];
+  for (const { viewport, lang, typed, expect } of journeys) {
+    const page = await newPage(viewport);
+    await page.goto(`${demo.base}/${lang}/`);
+    const box = page.locator("header form[role=search] input[name=q]");
+    assert.ok(await box.isVisible(), `the header search box is visible (${viewport.width}px)`);
+    await box.fill(typed);
+    await Promise.all([page.waitForURL(/\/search\?q=/), box.press("Enter")]);
+    assert.match(page.url(), new RegExp(`/${lang}/search\\?q=${typed}`));
+    const hits = page.locator("article.hit");
+    assert.ok((await hits.count()) > 0, `"${typed}" finds releases`);
+    const first = hits.first();
+    assert.match(await first.innerText(), expect);
+    assert.ok((await first.locator("mark").count()) > 0, "the matched words are highlighted");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the results page overflows by ${overflow}px`);
+    await shoot(page, `search-${lang}-${viewport.width}`);
+    await Promise.all([page.waitForURL(new RegExp(`/${lang}/releases/`)), first.locator("h3 a").click()]);
+    assert.match(await page.locator("h1").innerText(), expect);
+    await page.context().close();
+  }
+  // Filters work without JavaScript: a plain form submission narrows by kind.
+  const page = await newPage(viewports.desktop, { javaScriptEnabled: false });
+  await page.goto(`${demo.base}/en/search?q=water`);
+  const all = await page.locator("article.hit").count();
+  assert.ok(all > 1, "several releases mention water");
+  await page.locator(".search-filters input[name=kind]").first().check();
+  await Promise.all([page.waitForURL(/kind=/), page.click(".search-filters button[type=submit]")]);
+  const narrowed = await page.locator("article.hit").count();
+  assert.ok(narrowed > 0 && narrowed <= all, `the kind filter narrows ${all} to ${narrowed}`);
+  await page.context().close();
+});
+
 test("the press service: draft, submit, approve by another person, schedule, withdraw", async () => {
   const author = await newPage();
   await signIn(author, "author");
@@ -339,12 +378,13 @@ test("every page type: no axe violations in both viewports, valid HTML, screensh
   const publicPages = {
     home: "/en/", "home-az": "/az/", listing: "/en/releases/", year: "/en/releases/2026/", month: "/en/releases/2026/06/",
     topic: "/en/topics/fisheries/", release, withdrawn, page: "/en/pages/privacy", verify: "/en/verify", "not-found": "/en/nowhere",
+    search: "/en/search?q=water", "search-az": "/az/search?q=z%C9%99rin%C3%A7ay&kind=press-release", "search-empty": "/en/search",
   };
   await signIn(page, "admin");
   const editorUrl = await page.locator("main table a").first().getAttribute("href");
   const translationId = editorUrl.split("/").pop();
   const adminPages = {
-    "admin-dashboard": "/admin/", "admin-releases": "/admin/releases", "admin-new": "/admin/releases/new",
+    "admin-dashboard": "/admin/", "admin-releases": "/admin/releases", "admin-releases-search": "/admin/releases?q=water", "admin-new": "/admin/releases/new",
     "admin-editor": editorUrl, "admin-history": `${editorUrl}/history`, "admin-audit": "/admin/audit",
     "admin-users": "/admin/users", "admin-tokens": "/admin/tokens", "admin-settings": "/admin/settings",
     "admin-pages": "/admin/pages", "admin-page-edit": "/admin/pages/privacy/en", "admin-account": "/admin/account",

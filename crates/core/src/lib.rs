@@ -24,6 +24,7 @@
 //! - [`verify`]: matching a statement a reader brings against what was published.
 
 pub mod diff;
+pub mod fold;
 pub mod language;
 pub mod markdown;
 pub mod media;

@@ -268,6 +268,19 @@ impl SearchIndex {
         run(&generation.reader.searcher(), &self.shared.fields, request)
     }
 
+    /// The translations (ids) whose published text shares most words with `text`, best first,
+    /// at most `limit`, withdrawn ones included: the verify page's candidates. Empty while the
+    /// index waits for a rebuild, so callers must then look further themselves.
+    pub fn similar(&self, text: &str, limit: usize) -> Result<Vec<i64>, SearchError> {
+        let generation = self.current();
+        crate::similar::similar(
+            &generation.reader.searcher(),
+            &self.shared.fields,
+            text,
+            limit,
+        )
+    }
+
     /// Applies the changes after sequence `after` up to and including `seq`, and commits
     /// them: searchable when this returns. Blocking (see the type's docs). An empty batch
     /// just moves the sequence on, for changes that touch no translation (a page, settings).

@@ -63,6 +63,7 @@ mod index;
 mod query;
 mod schema;
 mod search;
+mod similar;
 mod snippet;
 
 pub use doc::{DocNumber, SearchDoc};

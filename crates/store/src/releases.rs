@@ -130,16 +130,8 @@ impl Store {
         let release_id: ReleaseId = row.try_get("id")?;
         let translation_id =
             insert_translation(&mut tx, release_id, &new.lang, &new.input, now).await?;
-        let revision_id = insert_revision(
-            &mut tx,
-            &new.lang,
-            translation_id,
-            1,
-            &new.input,
-            author,
-            now,
-        )
-        .await?;
+        let revision_id =
+            insert_revision(&mut tx, translation_id, 1, &new.input, author, now).await?;
         sqlx::query("UPDATE translations SET head_revision_id = $1 WHERE id = $2")
             .bind(revision_id)
             .bind(translation_id)
@@ -185,8 +177,7 @@ impl Store {
                 }
                 other => other,
             })?;
-        let revision_id =
-            insert_revision(&mut tx, lang, translation_id, 1, input, author, now).await?;
+        let revision_id = insert_revision(&mut tx, translation_id, 1, input, author, now).await?;
         sqlx::query("UPDATE translations SET head_revision_id = $1 WHERE id = $2")
             .bind(revision_id)
             .bind(translation_id)
@@ -262,16 +253,7 @@ impl Store {
             .try_get::<Option<i64>, _>("s")?
             .unwrap_or(0)
             + 1;
-        let revision_id = insert_revision(
-            &mut tx,
-            &translation.lang,
-            translation_id,
-            seq,
-            input,
-            author,
-            now,
-        )
-        .await?;
+        let revision_id = insert_revision(&mut tx, translation_id, seq, input, author, now).await?;
         // New media rows and their links, in the same transaction as the revision.
         let media = match media {
             Some(plan) => Some(plan.insert(&mut tx, &by, now).await?),
@@ -489,7 +471,6 @@ async fn insert_translation(
 
 async fn insert_revision(
     tx: &mut Transaction<'static, Any>,
-    lang: &str,
     translation_id: TranslationId,
     seq: i64,
     input: &RevisionInput,
@@ -497,8 +478,8 @@ async fn insert_revision(
     now: Timestamp,
 ) -> Result<RevisionId> {
     let row = sqlx::query(
-        "INSERT INTO revisions (translation_id, seq, title, lead, body, spokesperson_id, author_id, created_at, search_title) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO revisions (translation_id, seq, title, lead, body, spokesperson_id, author_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(translation_id)
     .bind(seq)
@@ -508,10 +489,18 @@ async fn insert_revision(
     .bind(input.spokesperson_id)
     .bind(author)
     .bind(micros(now))
-    .bind(pressroom_core::language::lowercase(lang, input.title.trim()))
     .fetch_one(&mut **tx)
     .await?;
     let revision_id: RevisionId = row.try_get("id")?;
+    // Every new revision becomes the head: the editorial list now searches its text.
+    crate::editorial::index_head_text(
+        tx,
+        translation_id,
+        input.title.trim(),
+        input.lead.trim(),
+        &input.body,
+    )
+    .await?;
     for topic_id in &input.topic_ids {
         sqlx::query("INSERT INTO revision_topics (revision_id, topic_id) VALUES ($1, $2)")
             .bind(revision_id)

@@ -6,6 +6,7 @@
 //! and a "genuine" verdict is only given for content whose signature verifies.
 
 use pressroom_core::Invalid;
+use pressroom_core::release::TranslationId;
 use pressroom_core::signing::{
     GENESIS_SHA256, LogEntry, PublicKey, ReleasePayload, SignatureError, SignedDocument,
     canonical_json, sha256_hex, verify_log,
@@ -18,6 +19,7 @@ use pressroom_core::workflow::State;
 use sqlx::Row;
 
 use crate::authenticity::signed_document;
+use crate::rows::sql;
 use crate::{Result, Store, StoreError};
 
 /// Words of unchanged text kept around each change when a diff is shown.
@@ -179,8 +181,24 @@ impl Store {
     }
 
     /// Checks a text a reader pasted: exactly published, a passage of a published revision,
-    /// a modified version of one (with the differences), or unknown.
+    /// a modified version of one (with the differences), or unknown. Compares it with every
+    /// signed revision; [`Store::verify_text_among`] is the quick path.
     pub async fn verify_text(&self, text: &str) -> Result<Verdict> {
+        self.check_pasted(text, None).await
+    }
+
+    /// [`Store::verify_text`], comparing phrase by phrase only with the signed revisions of
+    /// `translations` (the search index's candidates), so a lookup costs the same in an
+    /// archive of any size. An exact copy of any signed revision is still found by its hash.
+    pub async fn verify_text_among(
+        &self,
+        text: &str,
+        translations: &[TranslationId],
+    ) -> Result<Verdict> {
+        self.check_pasted(text, Some(translations)).await
+    }
+
+    async fn check_pasted(&self, text: &str, among: Option<&[TranslationId]>) -> Result<Verdict> {
         let checked = normalise(text);
         if checked.split(' ').filter(|w| !w.is_empty()).count() < MIN_WORDS {
             return Err(Invalid::field(
@@ -201,9 +219,18 @@ impl Store {
             return self.genuine(row.try_get("revision_id")?, false).await;
         }
         // No exact match: the revision whose text shares most phrases with the pasted one.
-        let rows = sqlx::query("SELECT revision_id, plain_text FROM revision_signatures")
-            .fetch_all(&self.pool)
-            .await?;
+        let scan = match among {
+            None => "SELECT revision_id, plain_text FROM revision_signatures".to_owned(),
+            Some([]) => return Ok(Verdict::NotFound),
+            Some(ids) => format!(
+                "SELECT revision_id, plain_text FROM revision_signatures WHERE translation_id IN ({})",
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let rows = sqlx::query(sql(scan)).fetch_all(&self.pool).await?;
         let padded = format!(" {checked} ");
         let mut best: Option<(f64, i64, String)> = None;
         for row in &rows {

@@ -174,7 +174,7 @@ async fn verify_submit(
             let message = "Paste the text of a statement, or choose a signed file.";
             return page(&state, &lang, None, Some(message.into()), "").await;
         }
-        None => state.store().verify_text(&submission.text).await,
+        None => verify_pasted(&state, &submission.text).await,
     };
     match outcome {
         Ok(verdict) => page(&state, &lang, Some(verdict), None, &submission.text).await,
@@ -191,6 +191,31 @@ async fn verify_submit(
             page(&state, &lang, None, Some(message), &submission.text).await
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+/// How many of the index's best candidates a pasted text is compared with.
+const VERIFY_CANDIDATES: usize = 20;
+
+/// Checks a pasted text against the search index's candidates when the index is current, and
+/// against every signed revision when it is not (rebuilding, or behind the newest change), so
+/// the verdict never depends on the index, only the time it takes.
+async fn verify_pasted(state: &AppState, text: &str) -> Result<Verdict, StoreError> {
+    let store = state.store();
+    let index = state.search();
+    let current = match index.last_seq() {
+        Some(seq) => store.last_change_seq().await? <= seq,
+        None => false,
+    };
+    if !current {
+        return store.verify_text(text).await;
+    }
+    match index.similar(text, VERIFY_CANDIDATES) {
+        Ok(candidates) => store.verify_text_among(text, &candidates).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "the search index failed; checking every signed revision");
+            store.verify_text(text).await
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use pressroom_core::signing::{KeysDocument, SignedDocument};
 use pressroom_core::workflow::Action;
 use pressroom_store::testing::{People, TestDb};
 use pressroom_store::{Backend, By, NewRelease};
+use pressroom_web::search_feed::catch_up;
 use pressroom_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 
@@ -20,6 +21,7 @@ const BODY: &str = "**Baku, 4 October.** The Minister of Water and Coastal Affai
 struct Site {
     db: TestDb,
     people: People,
+    state: AppState,
     app: axum::Router,
 }
 
@@ -37,7 +39,8 @@ async fn site(db: TestDb) -> Site {
     )
     .unwrap();
     Site {
-        app: router(state),
+        app: router(state.clone()),
+        state,
         db,
         people,
     }
@@ -252,6 +255,68 @@ async fn the_verify_page_answers_in_every_language(db: TestDb) {
     assert!(html.contains("at least 6 words"), "{html}");
 }
 
+/// With the search index current, a pasted text is compared only with the index's candidates;
+/// while the index is behind, with every signed revision. Either way the verdict is the same.
+async fn the_verify_page_finds_texts_through_the_index_and_without_it(db: TestDb) {
+    let site = site(db).await;
+    site.publish("Minister met coastal states", BODY).await;
+    site.publish(
+        "Fisheries agreement",
+        "The ministry signed an agreement on fisheries in the southern lagoon with \
+         neighbouring provinces, valid for ten years.",
+    )
+    .await;
+    site.publish(
+        "Consular hours",
+        "Consular sections abroad keep extended opening hours during the holiday season \
+         for citizens who need travel documents.",
+    )
+    .await;
+    catch_up(&site.db.store, site.state.search()).await.unwrap();
+    let verdict = |html: &str| {
+        html.split("<h2 id=\"result-title\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</h2>").next())
+            .unwrap_or("")
+            .to_owned()
+    };
+
+    let forged = BODY.replace("in spring", "next year");
+    let (_, html) = site.post_text("en", &forged).await;
+    assert_eq!(verdict(&html), "Modified", "{html}");
+    assert!(html.contains("<ins>next year.</ins>"), "{html}");
+    let (_, html) = site
+        .post_text(
+            "en",
+            "signed an agreement on fisheries in the southern lagoon",
+        )
+        .await;
+    assert_eq!(verdict(&html), "Genuine", "an excerpt: {html}");
+
+    // Published after the index caught up: the index is behind, every revision is read.
+    let late = "The ministry condemns the shelling of the border village and calls on the \
+                other side to respect the ceasefire agreed in March.";
+    site.publish("Statement on shelling", late).await;
+    let changed = late.replace("in March", "in April");
+    let (_, html) = site.post_text("en", &changed).await;
+    assert_eq!(
+        verdict(&html),
+        "Modified",
+        "while the index is behind: {html}"
+    );
+    catch_up(&site.db.store, site.state.search()).await.unwrap();
+    let (_, html) = site.post_text("en", &changed).await;
+    assert_eq!(verdict(&html), "Modified", "through the index: {html}");
+    assert!(html.contains("<ins>April.</ins>"), "{html}");
+    let (_, html) = site
+        .post_text(
+            "en",
+            "A football match was won on penalties after extra time.",
+        )
+        .await;
+    assert_eq!(verdict(&html), "Not found", "{html}");
+}
+
 async fn uploaded_files_are_checked_and_bad_uploads_get_400(db: TestDb) {
     let site = site(db).await;
     let id = site.publish("Minister met coastal states", BODY).await;
@@ -360,6 +425,7 @@ pressroom_store::backends!(
     every_release_offers_its_signed_form_and_the_keys_verify_it,
     the_log_is_published_with_its_signed_head_and_pages,
     the_verify_page_answers_in_every_language,
+    the_verify_page_finds_texts_through_the_index_and_without_it,
     uploaded_files_are_checked_and_bad_uploads_get_400,
     a_revision_changed_in_the_database_is_shown_as_modified,
 );

@@ -529,6 +529,41 @@ async fn the_editor_shows_each_translations_language(db: TestDb) {
     assert!(html.contains("Press release · ru ·"), "{html}");
 }
 
+/// The releases list finds a draft by a word of its body, typed without diacritics; the
+/// public search never does.
+async fn the_list_finds_drafts_by_their_body(db: TestDb) {
+    let site = site(db).await;
+    let mut author = signed_in(&site, "author").await;
+    let (status, _, body) = author
+        .post(
+            "/admin/releases",
+            &[
+                ("kind", "press-release"),
+                ("lang", "az"),
+                ("title", "Görüş"),
+                ("lead", "Qısa məlumat."),
+                ("body", "Nazir Şuşada bərpa işləri ilə tanış olub."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    draft(&mut author, "Unrelated note").await;
+    let (status, html) = author.get("/admin/releases?q=SUSADA+berpa").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Görüş"), "{html}");
+    assert!(!html.contains("Unrelated note"), "{html}");
+    assert!(html.contains("value=\"SUSADA berpa\""), "{html}");
+    pressroom_web::search_feed::catch_up(&site.db.store, site.state.search())
+        .await
+        .unwrap();
+    let (status, html) = author.get("/az/search?q=susada").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("Görüş"),
+        "a draft is never a public result: {html}"
+    );
+}
+
 async fn browser_new_release(browser: &mut Browser<'_>) {
     let (status, _) = browser.get("/admin/releases/new").await;
     assert_eq!(status, StatusCode::OK);
@@ -544,4 +579,5 @@ pressroom_store::backends!(
     signing_out_ends_the_session,
     permission_matrix,
     admins_add_and_rename_kinds,
+    the_list_finds_drafts_by_their_body,
 );

@@ -286,7 +286,70 @@ async fn a_pruned_stream_or_a_site_change_rebuilds(db: TestDb) {
     );
 }
 
+/// Numbers as the store gives them: every common way of typing one finds that release first,
+/// and a draft written in the very same words never appears.
+async fn a_number_in_any_form_finds_its_release_first_and_drafts_never_show(db: TestDb) {
+    let people = db.people().await;
+    let folder = tempfile::tempdir().unwrap();
+    let index = open(folder.path());
+    let mut releases = Vec::new();
+    for n in 1..=4 {
+        let (release, _) = publish(
+            &db,
+            &people,
+            "en",
+            &format!("Statement {n} on the water commission"),
+            "The commission met; 3 members were absent and 12 decisions were taken.",
+        )
+        .await;
+        releases.push(release);
+    }
+    db.draft(
+        "press-release",
+        "en",
+        text(
+            "Statement on the water commission, unpublished",
+            "Confidentialword: the commission met.",
+        ),
+        &people.author,
+    )
+    .await;
+    catch_up(&db.store, &index).await.unwrap();
+    let third = db.store.release(releases[2]).await.unwrap();
+    let number = third.number.expect("numbered");
+    let yy = number.year % 100;
+    let seq = number.seq;
+    for typed in [
+        format!("{seq}/{yy}"),
+        format!("No:{seq}/{yy}"),
+        format!("no: {seq}"),
+        format!("No {seq}/{yy}"),
+        format!("{seq}"),
+    ] {
+        let hits = index
+            .search(&SearchRequest::new(typed.as_str()))
+            .unwrap()
+            .hits;
+        assert_eq!(
+            hits.first().map(|h| h.release_id),
+            Some(releases[2]),
+            "{typed} finds release {seq} first: {:?}",
+            hits.iter().map(|h| &h.title).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        titles(&index, "confidentialword").is_empty(),
+        "drafts are never indexed"
+    );
+    assert!(
+        titles(&index, "unpublished").is_empty(),
+        "not even by their title"
+    );
+    assert_eq!(titles(&index, "water commission").len(), 4);
+}
+
 pressroom_store::backends!(
+    a_number_in_any_form_finds_its_release_first_and_drafts_never_show,
     publications_corrections_and_withdrawals_follow,
     another_server_and_a_restart_catch_up,
     a_pruned_stream_or_a_site_change_rebuilds,

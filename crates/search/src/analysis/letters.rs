@@ -2,75 +2,10 @@
 //! "skeleton" that lets differently spelt names meet.
 //!
 //! These are data, not rules about languages: which analysis uses them is decided in
-//! [`super`].
+//! [`super`]. Diacritic folding itself is `pressroom_core::fold`, shared with the editorial
+//! list's search.
 
-/// Appends the folded form of one already lower-cased letter: Latin letters lose their
-/// diacritics (`ə`→`e`, `ı`→`i`, `ş`→`s`, `é`→`e`), Russian `ё` becomes `е`; every other
-/// character is kept.
-///
-/// The Azerbaijani letters are the point (a journalist types `Azerbaycan` on an English
-/// keyboard); the common Latin-1 and Latin Extended-A letters come along so that names from
-/// other languages (`Müller`, `São Tomé`, `Łódź`) fold the same way.
-pub(crate) fn fold_into(c: char, out: &mut String) {
-    let folded = match c {
-        'ə' => 'e',
-        'ı' => 'i',
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
-        'ç' | 'ć' | 'č' | 'ĉ' | 'ċ' => 'c',
-        'ď' | 'đ' => 'd',
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
-        'ğ' | 'ĝ' | 'ġ' | 'ģ' => 'g',
-        'ĥ' | 'ħ' => 'h',
-        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' => 'i',
-        'ĵ' => 'j',
-        'ķ' => 'k',
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
-        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
-        'ŕ' | 'ŗ' | 'ř' => 'r',
-        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => 's',
-        'ţ' | 'ť' | 'ŧ' | 'ț' => 't',
-        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
-        'ŵ' => 'w',
-        'ý' | 'ÿ' | 'ŷ' => 'y',
-        'ź' | 'ż' | 'ž' => 'z',
-        'ß' => {
-            out.push_str("ss");
-            return;
-        }
-        'æ' => {
-            out.push_str("ae");
-            return;
-        }
-        'œ' => {
-            out.push_str("oe");
-            return;
-        }
-        'ё' => 'е',
-        other => other,
-    };
-    out.push(folded);
-}
-
-/// Whether `c` is a combining mark that belongs to the letter before it (a decomposed `ö` is
-/// `o` + U+0308). Such marks keep a word together and are then dropped by folding.
-pub(crate) fn is_combining(c: char) -> bool {
-    matches!(c,
-        '\u{0300}'..='\u{036F}'
-        | '\u{1AB0}'..='\u{1AFF}'
-        | '\u{1DC0}'..='\u{1DFF}'
-        | '\u{20D0}'..='\u{20FF}'
-        | '\u{FE20}'..='\u{FE2F}')
-}
-
-/// Whether `c` is invisible inside a word (soft hyphen, zero-width joiners): kept in the word,
-/// dropped from its term, so `Azər\u{AD}baycan` pasted from a PDF still matches.
-pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-    )
-}
+pub(crate) use pressroom_core::fold::{fold_into, is_combining, is_invisible};
 
 /// Whether `c` is a Cyrillic letter.
 pub(crate) fn is_cyrillic(c: char) -> bool {

@@ -359,3 +359,19 @@ fn deletes_by_translation_and_by_release() {
     assert!(found(&index, "газопроводу", None).is_empty());
     assert_eq!(index.num_docs(), 8);
 }
+
+#[test]
+fn a_pasted_text_finds_the_translation_it_came_from_first() {
+    let (_dir, index) = archive_index();
+    // The Azerbaijani statement retyped on an English keyboard, a sentence changed.
+    let pasted = "Xarici Isler Nazirliyinde Iran numayende heyeti ile gorus kecirildi. \
+                  Gorusde Azerbaycan Respublikasi ile Iran arasinda serhed boyunca emekdasliq \
+                  muzakire olunmadi.";
+    let found = index.similar(pasted, 5).unwrap();
+    assert_eq!(found.first(), Some(&11), "{found:?}");
+    let english = "The ministers discussed cooperation along the border and the negotiations.";
+    assert_eq!(index.similar(english, 5).unwrap().first(), Some(&12));
+    assert!(index.similar("   ", 5).unwrap().is_empty());
+    assert!(index.similar("zzzz qqqq", 5).unwrap().is_empty());
+    assert!(index.similar(english, 0).unwrap().is_empty());
+}
