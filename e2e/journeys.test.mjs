@@ -179,6 +179,8 @@ test("a journalist searches from the header, on a phone and on a desktop", async
     assert.ok((await first.locator("mark").count()) > 0, "the matched words are highlighted");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the results page overflows by ${overflow}px`);
+    const folded = (await page.locator("details.search-filters").getAttribute("open")) === null;
+    assert.equal(folded, viewport.width < 768, "filters fold on a phone, so results come first, and open on a desktop");
     await shoot(page, `search-${lang}-${viewport.width}`);
     await Promise.all([page.waitForURL(new RegExp(`/${lang}/releases/`)), first.locator("h3 a").click()]);
     assert.match(await page.locator("h1").innerText(), expect);
@@ -189,10 +191,14 @@ test("a journalist searches from the header, on a phone and on a desktop", async
   await page.goto(`${demo.base}/en/search?q=water`);
   const all = await page.locator("article.hit").count();
   assert.ok(all > 1, "several releases mention water");
+  const filters = page.locator("details.search-filters");
+  assert.equal(await filters.getAttribute("open"), null, "without a filter set, the filters start folded");
+  await filters.locator("summary").click();
   await page.locator(".search-filters input[name=kind]").first().check();
   await Promise.all([page.waitForURL(/kind=/), page.click(".search-filters button[type=submit]")]);
   const narrowed = await page.locator("article.hit").count();
   assert.ok(narrowed > 0 && narrowed <= all, `the kind filter narrows ${all} to ${narrowed}`);
+  assert.notEqual(await page.locator("details.search-filters").getAttribute("open"), null, "a set filter stays in view");
   await page.context().close();
 });
 

@@ -12,3 +12,11 @@ document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     });
   });
 });
+
+// Search filters start folded so that a phone shows the results first; a wide screen has
+// room for both, so they open there.
+if (window.matchMedia && window.matchMedia("(min-width: 48rem)").matches) {
+  document.querySelectorAll("details.search-filters").forEach(function (details) {
+    details.open = true;
+  });
+}

@@ -121,6 +121,7 @@ search-order-relevance = Ən uyğun
 search-order-newest = Əvvəlcə yenilər
 search-order-oldest = Əvvəlcə köhnələr
 search-apply = Süzgəcləri tətbiq et
+search-refine = Nəticələri dəqiqləşdir: dil, növ, mövzu, illər, sıralama
 search-count = { $count ->
     [0] Nəticə yoxdur
    *[other] { $count } nəticə

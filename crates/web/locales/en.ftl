@@ -121,6 +121,7 @@ search-order-relevance = Best match
 search-order-newest = Newest first
 search-order-oldest = Oldest first
 search-apply = Apply filters
+search-refine = Refine results: language, kind, topic, years, order
 search-count = { $count ->
     [0] No results
     [one] 1 result

@@ -121,6 +121,7 @@ search-order-relevance = По соответствию
 search-order-newest = Сначала новые
 search-order-oldest = Сначала старые
 search-apply = Применить фильтры
+search-refine = Уточнить: язык, тип, тема, годы, порядок
 search-count = { $count ->
     [0] Ничего не найдено
     [one] { $count } результат

@@ -102,6 +102,9 @@ async fn search_page(
             from => params.from,
             to => params.to,
             all_languages => params.lang.is_none(),
+            // The filters start folded (a phone shows the results first) unless one is set.
+            refined => !params.kinds.is_empty() || !params.topics.is_empty()
+                || params.from.is_some() || params.to.is_some(),
             results => view,
         },
     )?;
