@@ -29,6 +29,7 @@ pub mod language;
 pub mod markdown;
 pub mod media;
 pub mod numbering;
+pub mod outbox;
 pub mod release;
 pub mod settings;
 pub mod signing;

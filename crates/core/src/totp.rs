@@ -4,7 +4,7 @@
 //! authenticator app expects. A code is accepted for the current 30-second step and one step
 //! either side, to allow for clock drift.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 

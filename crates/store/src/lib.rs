@@ -35,6 +35,7 @@ mod error;
 mod media;
 mod migrate;
 mod open;
+mod outbox;
 mod public;
 mod releases;
 mod rows;
@@ -63,6 +64,10 @@ pub use error::StoreError;
 pub use media::gc::MediaGarbage;
 pub use media::{MediaChange, ShownMedia};
 pub use migrate::SCHEMA_VERSION;
+pub use outbox::{
+    Delivery, DeliveryAttempt, DeliveryFilter, DeliveryState, NewWebhook, OutboxStats, Outcome,
+    Webhook,
+};
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
 pub use releases::{NewRelease, TranslationDetail};
 pub use searchable::SearchableText;

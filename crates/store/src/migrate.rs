@@ -64,10 +64,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0008_translation_search.sql"),
         postgres: include_str!("migrations/postgres/0008_translation_search.sql"),
     },
+    Migration {
+        version: 9,
+        name: "outbox",
+        sqlite: include_str!("migrations/sqlite/0009_outbox.sql"),
+        postgres: include_str!("migrations/postgres/0009_outbox.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

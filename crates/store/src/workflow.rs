@@ -5,6 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::Invalid;
 use pressroom_core::numbering::numbering_year;
+use pressroom_core::outbox::Event;
 use pressroom_core::release::{ReleaseId, Translation, TranslationId};
 use pressroom_core::workflow::{self, Action, ActionKind, Correction, State};
 use serde_json::json;
@@ -188,6 +189,37 @@ impl Store {
             Some(change) => Some(crate::changes::record(&mut tx, change, now).await?),
             None => None,
         };
+        // What receivers are told: a first publication, a correction of a live text, or a
+        // withdrawal of one. Written in this transaction, so it commits with the publication.
+        let event = if outcome.publishes {
+            Some(if ctx.is_live {
+                Event::Corrected
+            } else {
+                Event::Published
+            })
+        } else if outcome.next == State::Withdrawn {
+            Some(Event::Withdrawn)
+        } else {
+            None
+        };
+        if let (Some(event), Some(seq)) = (event, seq) {
+            let revision = match event {
+                Event::Withdrawn => translation
+                    .live_revision_id
+                    .unwrap_or(translation.head_revision_id),
+                _ => translation.head_revision_id,
+            };
+            crate::outbox::enqueue(
+                &mut tx,
+                event,
+                translation.release_id,
+                translation_id,
+                revision,
+                seq,
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         if let (Some(change), Some(seq)) = (&change, seq) {
             self.notify(change, seq);
