@@ -207,12 +207,15 @@ pub(crate) async fn serve_store(
     let follower = tokio::spawn(search_feed::follow(
         store.clone(),
         state.search().clone(),
-        stop_rx,
+        stop_rx.clone(),
     ));
+    // Deliveries (webhooks) written by publications on any server are sent from here too.
+    let outbox = tokio::spawn(pressroom_web::outbox::follow(state.clone(), stop_rx));
     crate::serve::serve(listener, router(state), limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = job.await;
     let _ = follower.await;
+    let _ = outbox.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

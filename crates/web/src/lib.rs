@@ -22,6 +22,7 @@
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
 //! - [`search_feed`]: keeps the search index in step with the store's change stream.
+//! - [`outbox`]: sends the deliveries publications write (signed webhooks).
 
 mod admin;
 mod api;
@@ -34,6 +35,7 @@ mod health;
 mod i18n;
 mod media;
 mod metrics;
+pub mod outbox;
 mod public;
 pub mod scheduler;
 pub mod search_feed;

@@ -1,4 +1,5 @@
-//! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness) and the page cache.
+//! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness), the page cache and
+//! the outbox.
 //! Only loopback peers, or a request with the configured `metrics_token`, may read them.
 //!
 //! Recorded with the `metrics` macros into a `metrics-exporter-prometheus` recorder, which
@@ -32,6 +33,12 @@ const SCHEDULED_LATENESS_MAX: &str = "pressroom_scheduled_lateness_seconds_max";
 const SCHEDULER_ERRORS: &str = "pressroom_scheduler_errors_total";
 const PAGE_CACHE_ENTRIES: &str = "pressroom_page_cache_entries";
 const PAGE_CACHE_BYTES: &str = "pressroom_page_cache_bytes";
+const OUTBOX_SENT: &str = "pressroom_outbox_sent_total";
+const OUTBOX_RETRIED: &str = "pressroom_outbox_retried_total";
+const OUTBOX_FAILED: &str = "pressroom_outbox_failed_total";
+const OUTBOX_QUEUED: &str = "pressroom_outbox_queued";
+const OUTBOX_FAILED_NOW: &str = "pressroom_outbox_failed";
+const OUTBOX_OLDEST: &str = "pressroom_outbox_oldest_pending_seconds";
 
 /// What a metric is, for its `# TYPE` line.
 enum Kind {
@@ -77,6 +84,36 @@ const DESCRIBED: &[(Kind, &str, &str)] = &[
         Kind::Gauge,
         PAGE_CACHE_BYTES,
         "Bytes held by the page cache.",
+    ),
+    (
+        Kind::Counter,
+        OUTBOX_SENT,
+        "Deliveries this process sent and the receiver accepted.",
+    ),
+    (
+        Kind::Counter,
+        OUTBOX_RETRIED,
+        "Delivery attempts by this process that failed and will be retried.",
+    ),
+    (
+        Kind::Counter,
+        OUTBOX_FAILED,
+        "Deliveries this process gave up on.",
+    ),
+    (
+        Kind::Gauge,
+        OUTBOX_QUEUED,
+        "Deliveries waiting or being sent, on every server (read from the database).",
+    ),
+    (
+        Kind::Gauge,
+        OUTBOX_FAILED_NOW,
+        "Deliveries given up, on every server, until resent.",
+    ),
+    (
+        Kind::Gauge,
+        OUTBOX_OLDEST,
+        "Age of the oldest delivery not yet sent or given up (0 when none).",
     ),
 ];
 
@@ -151,6 +188,26 @@ impl Metrics {
         });
     }
 
+    /// Records how an attempt at a delivery ended.
+    pub fn record_delivery(&self, state: pressroom_store::DeliveryState) {
+        use pressroom_store::DeliveryState;
+        self.record(|| match state {
+            DeliveryState::Sent => counter!(OUTBOX_SENT).increment(1),
+            DeliveryState::Queued => counter!(OUTBOX_RETRIED).increment(1),
+            DeliveryState::Failed => counter!(OUTBOX_FAILED).increment(1),
+            DeliveryState::Sending => {}
+        });
+    }
+
+    /// Sets the outbox gauges from the database's counts.
+    pub fn set_outbox(&self, stats: &pressroom_store::OutboxStats) {
+        self.record(|| {
+            gauge!(OUTBOX_QUEUED).set((stats.queued + stats.sending) as f64);
+            gauge!(OUTBOX_FAILED_NOW).set(stats.failed as f64);
+            gauge!(OUTBOX_OLDEST).set(stats.oldest_pending_secs as f64);
+        });
+    }
+
     /// Records a failed scheduler round.
     pub fn record_scheduler_error(&self) {
         self.record(|| counter!(SCHEDULER_ERRORS).increment(1));
@@ -196,6 +253,11 @@ async fn metrics(State(state): State<AppState>, request: axum::extract::Request)
              `Authorization: Bearer TOKEN`.\n",
         )
             .into_response();
+    }
+    match state.store().outbox_stats(jiff::Timestamp::now()).await {
+        Ok(stats) => state.inner.metrics.set_outbox(&stats),
+        // The rest of the numbers are still worth serving; the gauges keep their last value.
+        Err(e) => tracing::warn!(error = %e, "cannot read the outbox's counts for /metrics"),
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -6,6 +6,7 @@
 //! actions are further checked by `pressroom_core::workflow::check` inside the store.
 
 mod auth;
+mod distribution;
 mod forms;
 mod lists;
 mod media;
@@ -54,6 +55,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(guarded(Capability::Review, site::review_routes()))
         .merge(guarded(Capability::Administer, people::admin_routes()))
         .merge(guarded(Capability::Administer, site::admin_routes()))
+        .merge(guarded(
+            Capability::Administer,
+            distribution::admin_routes(),
+        ))
 }
 
 /// Reads a cookie from the request headers.
