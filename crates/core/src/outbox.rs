@@ -175,6 +175,47 @@ pub fn check_endpoint_url(text: &str) -> Result<url::Url, String> {
     Ok(parsed)
 }
 
+/// Checks a Telegram bot token as BotFather gives it (`123456:ABC-…`): a number, a colon and
+/// at least 30 letters, digits, `-` or `_`. The token goes into the Bot API's URL path, so
+/// nothing else may be in it.
+pub fn check_bot_token(token: &str) -> Result<(), String> {
+    let token = token.trim();
+    let valid = token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && secret.len() >= 30
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err("paste the bot token BotFather gave, like 123456789:AAE…".to_owned())
+    }
+}
+
+/// Checks a Telegram chat: a public channel's `@name` (5–32 letters, digits or `_`) or a
+/// numeric chat id (`-1001234567890`).
+pub fn check_chat_id(chat: &str) -> Result<(), String> {
+    let chat = chat.trim();
+    let valid = match chat.strip_prefix('@') {
+        Some(name) => {
+            (5..=32).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+        None => {
+            let digits = chat.strip_prefix('-').unwrap_or(chat);
+            !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err("use the channel's @name or its numeric id (like -1001234567890)".to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +276,26 @@ mod tests {
                 .unwrap_err()
                 .contains("24 to 64")
         );
+    }
+
+    #[test]
+    fn telegram_tokens_and_chats_are_checked() {
+        assert!(check_bot_token("123456789:AAEhBP0av28sdfXyzEXAMPLEtoken_abc-d").is_ok());
+        for bad in [
+            "",
+            "123456789",
+            "abc:AAEhBP0av28sdfXyzEXAMPLEtoken_abc",
+            "1:short",
+            "1:AAEhBP0av28sdfXyzEXAMPLEtoken/../x",
+        ] {
+            assert!(check_bot_token(bad).is_err(), "{bad}");
+        }
+        for good in ["@mfa_press", "-1001234567890", "12345"] {
+            assert!(check_chat_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "@ab", "mfa press", "@with space", "--1"] {
+            assert!(check_chat_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

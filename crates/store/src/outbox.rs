@@ -97,9 +97,9 @@ pub struct Delivery {
     pub id: i64,
     /// The receiver's idempotency key (`webhook-id`), the same on every attempt.
     pub message_id: String,
-    /// The kind of receiver (`webhook`).
+    /// The kind of receiver: `webhook` or `telegram`.
     pub channel: String,
-    /// The receiver (a webhook's id).
+    /// The receiver: a webhook's or a channel's id.
     pub target_id: i64,
     /// What happened.
     pub event: Event,
@@ -239,18 +239,36 @@ fn webhook_from_row(row: &AnyRow) -> Result<Webhook> {
     })
 }
 
-/// Writes one delivery of `event` per enabled receiver that takes it; called in the
-/// publication's transaction, after `changes::record` gave it `seq`. Returns how many.
+/// What a publication tells the outbox.
+pub(crate) struct Publication<'a> {
+    pub event: Event,
+    pub release_id: ReleaseId,
+    pub translation_id: TranslationId,
+    pub revision_id: RevisionId,
+    /// The translation's language: channels post only their own.
+    pub lang: &'a str,
+    /// The change-stream entry of the publication.
+    pub seq: u64,
+    pub at: Timestamp,
+}
+
+/// Writes one delivery per enabled webhook receiver and channel that takes the event (and,
+/// for a channel, the language); called in the publication's transaction, after
+/// `changes::record` gave it `seq`. Returns how many.
 pub(crate) async fn enqueue(
     tx: &mut Transaction<'static, Any>,
-    event: Event,
-    release_id: ReleaseId,
-    translation_id: TranslationId,
-    revision_id: RevisionId,
-    seq: u64,
-    now: Timestamp,
+    publication: &Publication<'_>,
 ) -> Result<u64> {
-    let done = sqlx::query(
+    let Publication {
+        event,
+        release_id,
+        translation_id,
+        revision_id,
+        lang,
+        seq,
+        at: now,
+    } = *publication;
+    let webhooks = sqlx::query(
         "INSERT INTO deliveries (message_id, channel, target_id, event, change_seq, release_id, \
          translation_id, revision_id, occurred_at, state, attempts, next_attempt_at, created_at) \
          SELECT $1 || w.id, 'webhook', w.id, $2, $3, $4, $5, $6, $7, 'queued', 0, $7, $7 \
@@ -266,7 +284,25 @@ pub(crate) async fn enqueue(
     .bind(format!("%,{},%", event.as_str()))
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected())
+    let channels = sqlx::query(
+        "INSERT INTO deliveries (message_id, channel, target_id, event, change_seq, release_id, \
+         translation_id, revision_id, occurred_at, state, attempts, next_attempt_at, created_at) \
+         SELECT $1 || c.id, c.kind, c.id, $2, $3, $4, $5, $6, $7, 'queued', 0, $7, $7 \
+         FROM channels c WHERE c.enabled = 1 AND c.lang = $9 \
+         AND (c.events = '' OR (',' || c.events || ',') LIKE $8)",
+    )
+    .bind(format!("msg_{seq}_channel_"))
+    .bind(event.as_str())
+    .bind(seq as i64)
+    .bind(release_id)
+    .bind(translation_id)
+    .bind(revision_id)
+    .bind(micros(now))
+    .bind(format!("%,{},%", event.as_str()))
+    .bind(lang)
+    .execute(&mut **tx)
+    .await?;
+    Ok(webhooks.rows_affected() + channels.rows_affected())
 }
 
 fn check_new_webhook(new: &NewWebhook) -> Result<(String, String)> {
@@ -284,21 +320,8 @@ fn check_new_webhook(new: &NewWebhook) -> Result<(String, String)> {
             format!("keep the description under {MAX_DESCRIPTION} characters"),
         );
     }
-    let mut events = Vec::new();
-    for name in &new.events {
-        match name.parse::<Event>() {
-            Ok(event) if !events.contains(&event) => events.push(event),
-            Ok(_) => {}
-            Err(message) => invalid.push("events", message),
-        }
-    }
+    let events = crate::channels::events_column(&new.events, &mut invalid);
     invalid.into_result(())?;
-    events.sort();
-    let events = events
-        .iter()
-        .map(|e| e.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
     Ok((url, events))
 }
 

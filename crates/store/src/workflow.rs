@@ -209,16 +209,16 @@ impl Store {
                     .unwrap_or(translation.head_revision_id),
                 _ => translation.head_revision_id,
             };
-            crate::outbox::enqueue(
-                &mut tx,
+            let publication = crate::outbox::Publication {
                 event,
-                translation.release_id,
+                release_id: translation.release_id,
                 translation_id,
-                revision,
+                revision_id: revision,
+                lang: &translation.lang,
                 seq,
-                now,
-            )
-            .await?;
+                at: now,
+            };
+            crate::outbox::enqueue(&mut tx, &publication).await?;
         }
         tx.commit().await?;
         if let (Some(change), Some(seq)) = (&change, seq) {

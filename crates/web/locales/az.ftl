@@ -25,6 +25,8 @@ newer = Daha yeni
 older = Daha köhnə
 withdrawn = Geri çağırılıb
 withdrawn-on = { $date } tarixində geri çağırılıb.
+# The word before a corrected release's headline in a channel post.
+channel-correction = Düzəliş
 also-available = Digər dillərdə:
 topics = Mövzular
 change-history = Dəyişikliklərin tarixçəsi

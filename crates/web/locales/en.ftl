@@ -25,6 +25,8 @@ newer = Newer
 older = Older
 withdrawn = Withdrawn
 withdrawn-on = Withdrawn on { $date }.
+# The word before a corrected release's headline in a channel post.
+channel-correction = Correction
 also-available = Also available in:
 topics = Topics
 change-history = Change history

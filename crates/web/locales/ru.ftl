@@ -25,6 +25,8 @@ newer = Новее
 older = Старше
 withdrawn = Отозвано
 withdrawn-on = Отозвано { $date }.
+# The word before a corrected release's headline in a channel post.
+channel-correction = Исправление
 also-available = Также на других языках:
 topics = Темы
 change-history = История изменений

@@ -1,5 +1,6 @@
 //! Sends the outbox's deliveries: signed webhooks (Standard Webhooks), with the release's
-//! Ed25519-signed form inside so a receiver can check it came from the ministry.
+//! Ed25519-signed form inside so a receiver can check it came from the ministry; and posts
+//! to Telegram channels through the Bot API (`sendMessage`), in the channel's language.
 //!
 //! [`follow`] runs on every server: it claims due deliveries (the store makes sure each is
 //! claimed by one worker), POSTs them, and records each attempt. It wakes on a commit in this
@@ -69,18 +70,28 @@ pub async fn send_due(state: &AppState, client: &reqwest::Client) -> Result<usiz
                 .await?;
             state.metrics().record_delivery(new_state);
             if let Outcome::GiveUp {
-                status: Some(410), ..
+                status: Some(status),
+                ..
             } = outcome
             {
-                // Standard Webhooks: 410 Gone means "stop sending to this endpoint".
-                store
-                    .set_webhook_enabled(
-                        delivery.target_id,
-                        false,
-                        Some("the receiver answered 410 Gone"),
-                        pressroom_store::By::Cli,
-                    )
-                    .await?;
+                // A receiver that said "stop" (Standard Webhooks: 410 Gone), or a channel
+                // the Bot API refuses for good: switched off until an admin switches it on.
+                let by = pressroom_store::By::Cli;
+                match delivery.channel.as_str() {
+                    "webhook" if status == 410 => {
+                        let reason = Some("the receiver answered 410 Gone");
+                        store
+                            .set_webhook_enabled(delivery.target_id, false, reason, by)
+                            .await?
+                    }
+                    "telegram" => {
+                        let reason = format!("the Bot API refused a post with HTTP {status}");
+                        store
+                            .set_channel_enabled(delivery.target_id, false, Some(&reason), by)
+                            .await?
+                    }
+                    _ => {}
+                }
             }
             match new_state {
                 DeliveryState::Failed => tracing::warn!(
@@ -106,8 +117,20 @@ pub async fn send_due(state: &AppState, client: &reqwest::Client) -> Result<usiz
     Ok(count)
 }
 
-/// One attempt: builds the signed message and POSTs it.
+/// One attempt, by the delivery's channel.
 async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
+    match delivery.channel.as_str() {
+        "webhook" => webhook(state, client, delivery).await,
+        "telegram" => telegram(state, client, delivery).await,
+        other => Outcome::GiveUp {
+            status: None,
+            detail: format!("unknown channel `{other}`"),
+        },
+    }
+}
+
+/// Builds the signed webhook message and POSTs it.
+async fn webhook(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
     let (url, secret, body) = match message(state, delivery).await {
         Ok(parts) => parts,
         Err(e) => {
@@ -128,6 +151,15 @@ async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery
         .body(body)
         .send()
         .await;
+    judge(sent, |status| status == 410).await
+}
+
+/// The outcome of an HTTP answer: 2xx accepted; `permanent` statuses give up at once; any
+/// other status, or no answer, is tried again later.
+async fn judge(
+    sent: Result<reqwest::Response, reqwest::Error>,
+    permanent: impl Fn(u16) -> bool,
+) -> Outcome {
     match sent {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -147,7 +179,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery
             } else {
                 format!("HTTP {status}: {}", reason.trim())
             };
-            if status == 410 {
+            if permanent(status) {
                 Outcome::GiveUp {
                     status: Some(status),
                     detail,
@@ -164,6 +196,117 @@ async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery
             detail: describe(&e),
         },
     }
+}
+
+/// Posts the release to a Telegram channel: the headline in bold, the number and date, the
+/// page's address; a correction or withdrawal says so first, with its note. The Bot API's
+/// 400 (bad chat, bad text), 401 (bad token) and 403 (the bot is not in the channel) need a
+/// person to fix the channel, so they give up at once; 429 and 5xx are retried.
+async fn telegram(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
+    let built = async {
+        let store = state.store();
+        let channel = store.channel(delivery.target_id).await?;
+        let token = store.channel_token(delivery.target_id).await?;
+        let text = post_text(state, delivery).await?;
+        Ok::<_, StoreError>((channel, token, text))
+    };
+    let (channel, token, text) = match built.await {
+        Ok(parts) => parts,
+        Err(e) => {
+            return Outcome::GiveUp {
+                status: None,
+                detail: format!("the message could not be built: {e}"),
+            };
+        }
+    };
+    let url = format!("{}/bot{token}/sendMessage", channel.api_base);
+    let sent = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(
+            json!({
+                "chat_id": channel.chat_id,
+                "text": text,
+                "parse_mode": "HTML",
+            })
+            .to_string(),
+        )
+        .send()
+        .await;
+    // The token is in the URL: keep it out of anything an admin page shows.
+    let redact = |detail: String| detail.replace(&token, "<token>");
+    match judge(sent, |status| matches!(status, 400 | 401 | 403 | 404)).await {
+        Outcome::Retry { status, detail } => Outcome::Retry {
+            status,
+            detail: redact(detail),
+        },
+        Outcome::GiveUp { status, detail } => Outcome::GiveUp {
+            status,
+            detail: redact(detail),
+        },
+        accepted => accepted,
+    }
+}
+
+/// The text of a channel post, in the translation's language, as Telegram's HTML.
+async fn post_text(state: &AppState, delivery: &Delivery) -> Result<String, StoreError> {
+    let store = state.store();
+    let translation = store.translation(delivery.translation_id).await?;
+    let release = store.release(delivery.release_id).await?;
+    let settings = store.site_settings().await?;
+    let revision = store.revision(delivery.revision_id).await?;
+    let lang = translation.lang.as_str();
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let base = state.config().base_url.trim_end_matches('/');
+    let url = format!(
+        "{base}{}",
+        release_path(lang, &release, &translation.slug, &settings)
+    );
+    let i18n = &state.inner.i18n;
+    let mut text = String::new();
+    let mut note = None;
+    match delivery.event {
+        Event::Corrected => {
+            text.push_str(&i18n.text(lang, "channel-correction", &[]));
+            text.push_str(": ");
+            note = store
+                .publications(delivery.translation_id)
+                .await?
+                .into_iter()
+                .find(|p| p.revision_id == delivery.revision_id)
+                .and_then(|p| p.correction)
+                .and_then(|c| c.note().map(str::to_owned));
+        }
+        Event::Withdrawn => {
+            text.push_str(&i18n.text(lang, "withdrawn", &[]));
+            text.push_str(": ");
+            note = translation.withdrawal_explanation.clone();
+        }
+        Event::Published => {}
+    }
+    text.push_str(&format!("<b>{}</b>\n", escape(&revision.title)));
+    let tz = settings.tz();
+    let mut facts = Vec::new();
+    if let Some(number) = release.display_number(&store.list_series().await?, lang, &tz) {
+        facts.push(number);
+    }
+    if let Some(first) = release.first_published_at {
+        facts.push(i18n.long_date(lang, first.to_zoned_datetime(tz).date()));
+    }
+    if !facts.is_empty() {
+        text.push_str(&escape(&facts.join(" · ")));
+        text.push('\n');
+    }
+    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+        text.push_str(&escape(note.trim()));
+        text.push('\n');
+    }
+    text.push_str(&escape(&url));
+    Ok(text)
 }
 
 /// A transport error in words an admin can act on.

@@ -302,7 +302,233 @@ async fn an_unreachable_receiver_never_blocks_publishing(db: TestDb) {
     );
 }
 
+/// A stand-in for the Telegram Bot API on loopback: records every `sendMessage` and answers
+/// as the real one does (403 for a chat the bot is not in).
+async fn fake_bot_api() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+) {
+    use axum::extract::{Path, State};
+    use axum::routing::post;
+    type Posts = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+    let posts: Posts = Default::default();
+    async fn send(
+        State(posts): State<Posts>,
+        Path(bot): Path<String>,
+        axum::Json(body): axum::Json<serde_json::Value>,
+    ) -> (StatusCode, axum::Json<serde_json::Value>) {
+        posts.lock().unwrap().push((bot, body.clone()));
+        if body["chat_id"] == "@removed_bot" {
+            let refusal = serde_json::json!({"ok": false, "error_code": 403,
+                "description": "Forbidden: bot is not a member of the channel chat"});
+            return (StatusCode::FORBIDDEN, axum::Json(refusal));
+        }
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"ok": true, "result": {"message_id": 1}})),
+        )
+    }
+    let app = axum::Router::new()
+        .route("/{bot}/sendMessage", post(send))
+        .with_state(posts.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, posts)
+}
+
+const TOKEN: &str = "123456789:AAEhBP0av28sdfXyzEXAMPLEtoken_abc-d";
+
+/// Telegram channels get a post in their own language, and corrections and withdrawals say
+/// so; a channel the Bot API refuses is switched off with the reason.
+async fn channels_get_posts_in_their_language(db: TestDb) {
+    use pressroom_core::workflow::{Action, Correction};
+    use pressroom_store::By;
+    let (api, posts) = fake_bot_api().await;
+    let site = site(db).await;
+    let mut admin = admin(&site).await;
+    for (name, chat, lang) in [
+        ("AZ", "@mfa_az_press", "az"),
+        ("RU", "@mfa_ru_press", "ru"),
+        ("Old", "@removed_bot", "az"),
+    ] {
+        let (status, location, html) = admin
+            .post(
+                "/admin/webhooks",
+                &[
+                    ("op", "create_channel"),
+                    ("channel_name", name),
+                    ("chat_id", chat),
+                    ("token", TOKEN),
+                    ("channel_lang", lang),
+                    ("api_base", &api),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/admin/webhooks"),
+            "{html}"
+        );
+    }
+    let (status, _, html) = admin
+        .post(
+            "/admin/webhooks",
+            &[
+                ("op", "create_channel"),
+                ("channel_name", "Bad"),
+                ("chat_id", "my channel"),
+                ("token", "not-a-token"),
+                ("channel_lang", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("BotFather")
+            && html.contains("@name")
+            && html.contains("languages: az, en, ru"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("not-a-token"),
+        "a typed token is never shown back"
+    );
+    let (_, html) = admin.get("/admin/webhooks").await;
+    assert!(!html.contains(TOKEN), "the page never shows a token");
+
+    let people = &site.people;
+    let detail = site
+        .db
+        .draft(
+            "press-release",
+            "az",
+            pressroom_core::release::RevisionInput {
+                title: "Nazir <Bakı> & Gəncə".into(),
+                body: "Mətn.".into(),
+                ..Default::default()
+            },
+            &people.author,
+        )
+        .await;
+    let id = detail.translation.id;
+    site.db
+        .submit_and_approve(id, people, Timestamp::now())
+        .await;
+    let http = client();
+    assert_eq!(
+        send_due(&site.state, &http).await.unwrap(),
+        2,
+        "the two az channels, not ru"
+    );
+    let sent = posts.lock().unwrap().clone();
+    let az = sent
+        .iter()
+        .find(|(_, b)| b["chat_id"] == "@mfa_az_press")
+        .unwrap();
+    assert_eq!(az.0, format!("bot{TOKEN}"));
+    let text = az.1["text"].as_str().unwrap();
+    assert_eq!(az.1["parse_mode"], "HTML");
+    assert!(
+        text.starts_with("<b>Nazir &lt;Bakı&gt; &amp; Gəncə</b>\nNo:1/26 · "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("https://mfa.example.org/az/releases/2026/1-nazir-baki-gence"),
+        "{text}"
+    );
+    let channels = site.db.store.channels().await.unwrap();
+    let old = channels
+        .iter()
+        .find(|c| c.chat_id == "@removed_bot")
+        .unwrap();
+    assert!(!old.enabled);
+    assert_eq!(
+        old.disabled_reason.as_deref(),
+        Some("the Bot API refused a post with HTTP 403")
+    );
+    let (_, html) = admin.get("/admin/deliveries?state=failed").await;
+    assert!(html.contains("bot is not a member"), "{html}");
+    assert!(!html.contains(TOKEN), "{html}");
+
+    let store = &site.db.store;
+    let t = store.translation(id).await.unwrap();
+    store
+        .save_revision(
+            id,
+            t.version,
+            &pressroom_core::release::RevisionInput {
+                title: "Nazir Gəncədə".into(),
+                body: "Mətn.".into(),
+                ..Default::default()
+            },
+            By::User(&people.author),
+        )
+        .await
+        .unwrap();
+    store
+        .apply(
+            id,
+            None,
+            &Action::Submit,
+            By::User(&people.author),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let correction = Action::ApprovePublish {
+        correction: Some(Correction::Major {
+            note: "Şəhərin adı düzəldildi".into(),
+        }),
+    };
+    store
+        .apply(
+            id,
+            None,
+            &correction,
+            By::User(&people.editor),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    store
+        .apply(
+            id,
+            None,
+            &Action::Withdraw {
+                explanation: "Səhvən dərc edilib.".into(),
+            },
+            By::User(&people.editor),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        send_due(&site.state, &http).await.unwrap(),
+        2,
+        "the switched-off channel gets nothing"
+    );
+    let texts: Vec<String> = posts.lock().unwrap()[2..]
+        .iter()
+        .map(|(_, b)| b["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Düzəliş: <b>Nazir Gəncədə</b>")
+                && t.contains("Şəhərin adı düzəldildi")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Geri çağırılıb: <b>") && t.contains("Səhvən dərc edilib.")),
+        "{texts:?}"
+    );
+}
+
 pressroom_store::backends!(
     deliveries_reach_an_independent_receiver_signed,
     an_unreachable_receiver_never_blocks_publishing,
+    channels_get_posts_in_their_language,
 );

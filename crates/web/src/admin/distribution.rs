@@ -9,7 +9,9 @@ use axum::{Extension, Form, Router};
 use minijinja::context;
 use pressroom_core::Invalid;
 use pressroom_core::outbox::Event;
-use pressroom_store::{By, Delivery, DeliveryFilter, DeliveryState, NewWebhook, StoreError};
+use pressroom_store::{
+    By, Delivery, DeliveryFilter, DeliveryState, NewChannel, NewWebhook, StoreError,
+};
 use serde::Deserialize;
 
 use super::forms::{Fields, errors_map};
@@ -31,15 +33,23 @@ async fn webhooks(
     State(state): State<AppState>,
     Extension(signed): Extension<SignedIn>,
 ) -> Result<Response, WebError> {
-    render_webhooks(&state, &signed, None, None, &NewWebhook::default()).await
+    render_webhooks(&state, &signed, Typed::default()).await
+}
+
+/// What the page shows besides the lists: a new receiver's secret, or the form that failed
+/// with its errors and what was typed.
+#[derive(Default)]
+struct Typed<'a> {
+    created: Option<(String, String)>,
+    errors: Option<&'a Invalid>,
+    webhook: NewWebhook,
+    channel: NewChannel,
 }
 
 async fn render_webhooks(
     state: &AppState,
     signed: &SignedIn,
-    created: Option<(String, String)>,
-    errors: Option<&Invalid>,
-    typed: &NewWebhook,
+    typed: Typed<'_>,
 ) -> Result<Response, WebError> {
     let tz = state.store().site_settings().await?.tz();
     let hooks: Vec<_> = state
@@ -56,19 +66,45 @@ async fn render_webhooks(
             }
         })
         .collect();
-    let stats = state.store().outbox_stats(jiff::Timestamp::now()).await?;
-    let events: Vec<_> = Event::ALL
-        .iter()
-        .map(|e| context! { name => e.as_str(), checked => typed.events.iter().any(|t| t == e.as_str()) })
+    let channels: Vec<_> = state
+        .store()
+        .channels()
+        .await?
+        .into_iter()
+        .map(|c| {
+            context! {
+                id => c.id, name => c.name, chat_id => c.chat_id, lang => c.lang, api_base => c.api_base,
+                events => if c.events.is_empty() { "every event".to_owned() } else { c.events.join(", ") },
+                enabled => c.enabled, disabled_reason => c.disabled_reason,
+            }
+        })
         .collect();
+    let stats = state.store().outbox_stats(jiff::Timestamp::now()).await?;
+    let choices = |picked: &[String]| -> Vec<minijinja::Value> {
+        Event::ALL
+            .iter()
+            .map(|e| context! { name => e.as_str(), checked => picked.iter().any(|t| t == e.as_str()) })
+            .collect()
+    };
+    let languages: Vec<String> = state
+        .store()
+        .site_settings()
+        .await?
+        .languages
+        .into_iter()
+        .map(|l| l.code)
+        .collect();
+    let (w, c) = (&typed.webhook, &typed.channel);
     page(
         state,
         "admin/webhooks.html",
         Some(signed),
         context! {
-            hooks, stats, events, created,
-            url => typed.url, description => typed.description,
-            errors => errors_map(errors),
+            hooks, channels, stats, languages, created => typed.created,
+            events => choices(&w.events), channel_events => choices(&c.events),
+            url => w.url, description => w.description,
+            channel_name => c.name, chat_id => c.chat_id, api_base => c.api_base, channel_lang => c.lang,
+            errors => errors_map(typed.errors),
         },
     )
 }
@@ -94,16 +130,63 @@ async fn webhook_action(
             match state.store().add_webhook(&new, by).await {
                 Ok((hook, secret)) => {
                     let created = Some((hook.url, secret.to_string()));
-                    render_webhooks(&state, &signed, created, None, &NewWebhook::default()).await
+                    let shown = Typed {
+                        created,
+                        ..Typed::default()
+                    };
+                    render_webhooks(&state, &signed, shown).await
                 }
                 Err(StoreError::Invalid(invalid)) => {
-                    let mut response =
-                        render_webhooks(&state, &signed, None, Some(&invalid), &new).await?;
-                    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                    Ok(response)
+                    let typed = Typed {
+                        errors: Some(&invalid),
+                        webhook: new,
+                        ..Typed::default()
+                    };
+                    refused(render_webhooks(&state, &signed, typed).await)
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        "create_channel" => {
+            let new = NewChannel {
+                name: fields.get("channel_name").to_owned(),
+                chat_id: fields.get("chat_id").to_owned(),
+                token: fields.get("token").to_owned(),
+                api_base: fields.get("api_base").to_owned(),
+                lang: fields.get("channel_lang").to_owned(),
+                events: fields
+                    .all("channel_events")
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            match state.store().add_channel(&new, by).await {
+                Ok(_) => Ok(Redirect::to("/admin/webhooks").into_response()),
+                Err(StoreError::Invalid(invalid)) => {
+                    // The token is never typed back into the page.
+                    let typed = Typed {
+                        errors: Some(&invalid),
+                        channel: NewChannel {
+                            token: String::new(),
+                            ..new
+                        },
+                        ..Typed::default()
+                    };
+                    refused(render_webhooks(&state, &signed, typed).await)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        op @ ("enable_channel" | "disable_channel") => {
+            let id: i64 = fields
+                .get("id")
+                .parse()
+                .map_err(|_| WebError::BadRequest("Choose a channel from the list.".to_owned()))?;
+            state
+                .store()
+                .set_channel_enabled(id, op == "enable_channel", None, by)
+                .await?;
+            Ok(Redirect::to("/admin/webhooks").into_response())
         }
         op @ ("enable" | "disable") => {
             let id: i64 = fields
@@ -118,6 +201,13 @@ async fn webhook_action(
         }
         _ => Err(WebError::BadRequest("Unknown operation.".to_owned())),
     }
+}
+
+/// A form's page answered 422, so the browser and tests see it was refused.
+fn refused(page: Result<Response, WebError>) -> Result<Response, WebError> {
+    let mut response = page?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, Default)]

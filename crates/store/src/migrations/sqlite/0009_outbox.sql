@@ -17,6 +17,23 @@ CREATE TABLE webhooks (
     created_at  BIGINT NOT NULL
 );
 
+-- Messaging channels: a Telegram channel posted to through the Bot API, in one language (only
+-- that language's translations are posted). `token` is the bot's token; `api_base` the Bot
+-- API's address (https://api.telegram.org, or a local Bot API server).
+CREATE TABLE channels (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    chat_id     TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    api_base    TEXT NOT NULL,
+    lang        TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    enabled     INTEGER NOT NULL,
+    disabled_reason TEXT,
+    created_at  BIGINT NOT NULL
+);
+
 -- One message to one receiver. `message_id` is the receiver's idempotency key
 -- (`webhook-id`), the same on every retry. States: queued, sending (claimed; `lease_until`
 -- lets another worker take it over if the claimer died), sent, failed (attempts used up, or
@@ -24,6 +41,7 @@ CREATE TABLE webhooks (
 CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,
     message_id      TEXT NOT NULL UNIQUE,
+    -- `webhook` (target: webhooks.id) or `telegram` (target: channels.id).
     channel         TEXT NOT NULL,
     target_id       BIGINT NOT NULL,
     event           TEXT NOT NULL,
