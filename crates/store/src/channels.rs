@@ -10,8 +10,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{NewAuditEntry, append};
+use crate::receivers::Receiver;
 use crate::rows::{instant, micros};
-use crate::{By, Result, Store, StoreError};
+use crate::{By, Result, Store};
 
 /// Where the Bot API is unless a channel says otherwise.
 pub const TELEGRAM_API: &str = "https://api.telegram.org";
@@ -169,32 +170,18 @@ impl Store {
 
     /// One channel.
     pub async fn channel(&self, id: i64) -> Result<Channel> {
-        let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("channel {id}")))?;
-        channel_from_row(&row)
+        channel_from_row(&self.receiver_row(Receiver::Channel, id).await?)
     }
 
     /// Every channel, oldest first.
     pub async fn channels(&self) -> Result<Vec<Channel>> {
-        sqlx::query("SELECT * FROM channels ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(channel_from_row)
-            .collect()
+        let rows = self.receiver_rows(Receiver::Channel).await?;
+        rows.iter().map(channel_from_row).collect()
     }
 
     /// A channel's bot token, for the sender.
     pub async fn channel_token(&self, id: i64) -> Result<String> {
-        let row = sqlx::query("SELECT token FROM channels WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("channel {id}")))?;
-        Ok(row.try_get("token")?)
+        self.receiver_secret(Receiver::Channel, id).await
     }
 
     /// Switches a channel on or off; `reason` when the Bot API's answer did it.
@@ -205,33 +192,7 @@ impl Store {
         reason: Option<&str>,
         by: By<'_>,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let done =
-            sqlx::query("UPDATE channels SET enabled = $1, disabled_reason = $2 WHERE id = $3")
-                .bind(i64::from(enabled))
-                .bind(reason)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("channel {id}")));
-        }
-        let action = if enabled {
-            "channel.enable"
-        } else {
-            "channel.disable"
-        };
-        append(
-            &mut *tx,
-            NewAuditEntry::new(
-                &by,
-                action,
-                format!("channel:{id}"),
-                json!({ "reason": reason }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.switch_receiver(Receiver::Channel, id, enabled, reason, by)
+            .await
     }
 }

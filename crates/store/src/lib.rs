@@ -38,6 +38,7 @@ mod migrate;
 mod open;
 mod outbox;
 mod public;
+mod receivers;
 mod releases;
 mod rows;
 mod searchable;

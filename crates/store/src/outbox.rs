@@ -18,6 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{NewAuditEntry, append};
+use crate::receivers::Receiver;
 use crate::rows::{instant, micros, sql};
 use crate::{Backend, By, Result, Store, StoreError};
 
@@ -368,32 +369,19 @@ impl Store {
 
     /// One receiver.
     pub async fn webhook(&self, id: i64) -> Result<Webhook> {
-        let row = sqlx::query("SELECT * FROM webhooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("webhook {id}")))?;
-        webhook_from_row(&row)
+        webhook_from_row(&self.receiver_row(Receiver::Webhook, id).await?)
     }
 
     /// Every receiver, oldest first.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>> {
-        sqlx::query("SELECT * FROM webhooks ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(webhook_from_row)
-            .collect()
+        let rows = self.receiver_rows(Receiver::Webhook).await?;
+        rows.iter().map(webhook_from_row).collect()
     }
 
     /// A receiver's signing secret, for the sender.
     pub async fn webhook_secret(&self, id: i64) -> Result<WebhookSecret> {
-        let row = sqlx::query("SELECT secret FROM webhooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("webhook {id}")))?;
-        WebhookSecret::parse(&row.try_get::<String, _>("secret")?)
+        let secret = self.receiver_secret(Receiver::Webhook, id).await?;
+        WebhookSecret::parse(&secret)
             .map_err(|e| StoreError::Corrupt(format!("webhook {id}'s secret: {e}")))
     }
 
@@ -406,34 +394,8 @@ impl Store {
         reason: Option<&str>,
         by: By<'_>,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let done =
-            sqlx::query("UPDATE webhooks SET enabled = $1, disabled_reason = $2 WHERE id = $3")
-                .bind(i64::from(enabled))
-                .bind(reason)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("webhook {id}")));
-        }
-        let action = if enabled {
-            "webhook.enable"
-        } else {
-            "webhook.disable"
-        };
-        append(
-            &mut *tx,
-            NewAuditEntry::new(
-                &by,
-                action,
-                format!("webhook:{id}"),
-                json!({ "reason": reason }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.switch_receiver(Receiver::Webhook, id, enabled, reason, by)
+            .await
     }
 
     /// Claims up to `limit` due deliveries for `lease` (marks them `sending` and counts the
