@@ -394,6 +394,7 @@ test("every page type: no axe violations in both viewports, valid HTML, screensh
     "admin-editor": editorUrl, "admin-history": `${editorUrl}/history`, "admin-audit": "/admin/audit",
     "admin-users": "/admin/users", "admin-tokens": "/admin/tokens", "admin-settings": "/admin/settings",
     "admin-pages": "/admin/pages", "admin-page-edit": "/admin/pages/privacy/en", "admin-account": "/admin/account",
+    "admin-webhooks": "/admin/webhooks", "admin-deliveries": "/admin/deliveries",
   };
   const dir = mkdtempSync(join(tmpdir(), "pressroom-vnu-"));
   const files = [];
