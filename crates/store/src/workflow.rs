@@ -185,7 +185,7 @@ impl Store {
             }
         });
         let seq = match &change {
-            Some(change) => Some(crate::changes::record(&mut tx, change, now).await?),
+            Some(change) => Some(crate::changes::record(&mut tx, self.backend, change, now).await?),
             None => None,
         };
         tx.commit().await?;
