@@ -13,14 +13,16 @@
 //! `PRESSROOM_REQUIRE_TOOLS=1` (CI), where a missing tool fails it. `PRESSROOM_CLUSTER_RELEASES`
 //! sets how many releases the first phase publishes (200 by default).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::call;
 use pressroom_store::By;
 use pressroom_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -58,38 +60,6 @@ impl Drop for Process {
     }
 }
 
-/// One HTTP/1.1 request on its own connection: status and body, `None` if the connection
-/// failed.
-fn call(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&Value>,
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = if token.is_empty() {
-        String::new()
-    } else {
-        format!("Authorization: Bearer {token}\r\n")
-    };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
-    Some((status, body))
-}
-
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
@@ -113,11 +83,7 @@ struct Server {
 }
 
 fn start_server(url: &str, data: &Path, name: &str, moto: u16) -> Server {
-    let key = data.join("keys/signing.key");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
-    std::fs::write(&key, format!("{}\n", "01".repeat(32))).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    common::write_test_key(data);
     // The name lets the test find this server's connections in pg_stat_activity.
     let url = format!("{url}&application_name={name}");
     let mut child = Command::new(BIN)
@@ -138,17 +104,7 @@ fn start_server(url: &str, data: &Path, name: &str, moto: u16) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split("running at http://127.0.0.1:")
-                .nth(1)
-                .map(|p| p.trim_end_matches('/').parse().unwrap())
-        })
-        .expect("the server printed its address");
-    std::thread::spawn(move || lines.for_each(drop));
+    let port = common::listening_port(&mut child);
     Server {
         process: Process(child),
         port,
