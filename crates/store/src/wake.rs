@@ -53,7 +53,7 @@ impl Store {
     }
 }
 
-/// The `LISTEN` loop: a notification's payload is the sequence just committed.
+/// The `LISTEN` loop: each notification (or queue of them) is followed by a read of the head.
 async fn listen(store: Store, url: std::sync::Arc<str>, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
         let connected = async {
@@ -90,9 +90,17 @@ async fn listen(store: Store, url: std::sync::Arc<str>, mut shutdown: watch::Rec
                 _ = shutdown.changed() => return,
             };
             match received {
-                Ok(Some(notification)) => {
-                    if let Ok(seq) = notification.payload().parse::<u64>() {
-                        store.saw_head(seq);
+                Ok(Some(_)) => {
+                    // The payload is the committed sequence, but the channel is per database,
+                    // not per schema: another site in another schema of the same database
+                    // notifies it too. So a notification only says "look": the head is read
+                    // from this site's own stream, once for all notifications already queued.
+                    while listener.next_buffered().is_some() {}
+                    match store.last_change_seq().await {
+                        Ok(seq) => store.saw_head(seq),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "cannot read the change stream's head")
+                        }
                     }
                 }
                 Ok(None) => {
