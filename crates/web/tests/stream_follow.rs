@@ -1,7 +1,8 @@
 //! Two servers on one database, on both backends: a release published, or withdrawn, through
 //! one reaches the other's cached pages within a second by the change stream (no in-process
 //! notification crosses between them), `/metrics` shows how far each follower is, and a
-//! server that cannot follow the stream answers uncached and is not ready.
+//! server that cannot follow the stream answers uncached and is not ready; a serving process
+//! prunes old entries itself.
 
 mod common;
 
@@ -29,6 +30,11 @@ struct Other {
 }
 
 async fn other_server(db: &TestDb) -> Other {
+    other_server_keeping(db, SignedDuration::from_hours(24 * 7)).await
+}
+
+/// Another server that prunes stream entries older than `keep`.
+async fn other_server_keeping(db: &TestDb, keep: SignedDuration) -> Other {
     let store = Store::open(&db.url).await.unwrap();
     let state = AppState::new(
         store,
@@ -41,11 +47,7 @@ async fn other_server(db: &TestDb) -> Other {
     )
     .unwrap();
     let (stop, stopped) = watch::channel(false);
-    tokio::spawn(stream::follow(
-        state.clone(),
-        SignedDuration::from_hours(24 * 7),
-        stopped,
-    ));
+    tokio::spawn(stream::follow(state.clone(), keep, stopped));
     Other {
         app: router(state.clone()),
         state,
@@ -195,7 +197,35 @@ async fn a_server_that_cannot_follow_answers_uncached_and_is_not_ready(db: TestD
     let _ = other.stop.send(true);
 }
 
+/// A serving process prunes old entries by itself, keeping the newest.
+async fn a_serving_process_prunes_old_entries(db: TestDb) {
+    let site = site(db).await;
+    for title in ["One", "Two", "Three"] {
+        site.publish(title, "Text.", Timestamp::now(), None).await;
+    }
+    let before = site.db.store.changes_after(0, 100).await.unwrap().len();
+    assert!(before >= 3, "{before}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let other = other_server_keeping(&site.db, SignedDuration::from_millis(1)).await;
+    let start = Instant::now();
+    loop {
+        let left = site.db.store.changes_after(0, 100).await.unwrap();
+        if left.len() == 1 {
+            assert_eq!(left[0].seq, site.db.store.last_change_seq().await.unwrap());
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{} entries left",
+            left.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = other.stop.send(true);
+}
+
 pressroom_store::backends!(
+    a_serving_process_prunes_old_entries,
     another_servers_changes_reach_this_servers_cached_pages,
     a_server_that_cannot_follow_answers_uncached_and_is_not_ready
 );
