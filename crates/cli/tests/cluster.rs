@@ -160,7 +160,20 @@ fn nginx_binary() -> Option<String> {
 
 /// The guide's configuration with loopback ports and a throwaway certificate, inside a main
 /// file that keeps every path in `dir`.
-fn start_nginx(nginx: &str, dir: &Path, upstreams: &[u16]) -> (Process, u16) {
+/// nginx, stopped with SIGTERM when dropped: its master then stops its workers (SIGKILL would
+/// leave them running, holding the port).
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_nginx(nginx: &str, dir: &Path, upstreams: &[u16]) -> (Nginx, u16) {
     let (https, http) = (free_port(), free_port());
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let made = Command::new("openssl")
@@ -240,7 +253,7 @@ fn start_nginx(nginx: &str, dir: &Path, upstreams: &[u16]) -> (Process, u16) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let process = Process(child);
+    let process = Nginx(child);
     let started = Instant::now();
     while via_nginx(https, "/healthz").is_none_or(|(s, _)| s != 200) {
         assert!(
