@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use pressroom_core::settings::SiteSettings;
 use pressroom_core::user::Role;
 use pressroom_store::{By, Store, StoreError, generate_password};
-use pressroom_web::{AppState, WebConfig, router, scheduler, search_feed};
+use pressroom_web::{AppState, WebConfig, router, scheduler, search_feed, stream};
 use tokio::sync::watch;
 
 use crate::UserCommand;
@@ -191,6 +191,7 @@ pub(crate) async fn serve_store(
         api_requests_per_minute: config.api_requests_per_minute,
         api_auth_failures_per_minute: config.api_auth_failures_per_minute,
         search_dir: Some(config.search_dir()),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))
         .map_err(|e| anyhow::anyhow!("{e}; is another pressroom serving this data folder?"))?;
@@ -202,14 +203,13 @@ pub(crate) async fn serve_store(
         state.metrics(),
         stop_rx.clone(),
     ));
-    // The site serves at once; a missing or outdated index is rebuilt by the follower in the
-    // background, and search says so until it is ready.
-    let follower = tokio::spawn(search_feed::follow(
-        store.clone(),
-        state.search().clone(),
-        stop_rx.clone(),
-    ));
-    // Deliveries (webhooks) written by publications on any server are sent from here too.
+    // The site serves at once; the page cache and the search index follow the change stream
+    // (a missing or outdated index is rebuilt in the background, and search says so until it
+    // is ready).
+    let retention = jiff::SignedDuration::from_hours(24 * config.change_retention_days as i64);
+    let follower = tokio::spawn(stream::follow(state.clone(), retention, stop_rx.clone()));
+    // Deliveries (webhooks, channels) written by publications on any server are sent from
+    // here too; the change stream's wake-up (LISTEN on PostgreSQL) reaches it as well.
     let outbox = tokio::spawn(pressroom_web::outbox::follow(state.clone(), stop_rx));
     crate::serve::serve(listener, router(state), limits, shutdown).await;
     let _ = stop_tx.send(true);

@@ -29,6 +29,12 @@ pub const DEFAULT_API_REQUESTS_PER_MINUTE: usize = 1200;
 /// Default API requests with a wrong token per minute from one client address.
 pub const DEFAULT_API_AUTH_FAILURES_PER_MINUTE: usize = 30;
 
+/// Default days a change-stream entry is kept (a server away longer rebuilds what it derives).
+pub const DEFAULT_CHANGE_RETENTION_DAYS: usize = 7;
+
+/// Default proxies whose `X-Forwarded-For` is believed: loopback (a proxy on this host).
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.0/8, ::1/128";
+
 /// The default listening address: loopback only, until an operator chooses otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -70,6 +76,10 @@ pub struct Config {
     pub api_requests_per_minute: usize,
     /// API requests with a missing or wrong token per minute from one address; 0: no limit.
     pub api_auth_failures_per_minute: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (checked address ranges).
+    pub trusted_proxies: pressroom_web::TrustedProxies,
+    /// Days change-stream entries are kept before pruning (at least 1).
+    pub change_retention_days: usize,
 }
 
 /// A configuration value that cannot be used.
@@ -133,6 +143,8 @@ const KEYS: &[&str] = &[
     "metrics_token",
     "api_requests_per_minute",
     "api_auth_failures_per_minute",
+    "trusted_proxies",
+    "change_retention_days",
 ];
 
 impl Config {
@@ -280,6 +292,26 @@ impl Config {
             "api_auth_failures_per_minute",
             DEFAULT_API_AUTH_FAILURES_PER_MINUTE,
         )?;
+        let change_retention_days = number("change_retention_days", DEFAULT_CHANGE_RETENTION_DAYS)?;
+        if change_retention_days == 0 {
+            return Err(ConfigError {
+                source: source_name(&file_values),
+                key: "change_retention_days".to_owned(),
+                message: "must be at least 1 day (servers away longer rebuild their caches and index; 7 suits most sites)".to_owned(),
+            });
+        }
+        let trusted_proxies = match env_var("PRESSROOM_TRUSTED_PROXIES") {
+            Some(v) => (v, "the PRESSROOM_TRUSTED_PROXIES variable".to_owned()),
+            None => (
+                get("trusted_proxies")?.unwrap_or_else(|| DEFAULT_TRUSTED_PROXIES.to_owned()),
+                source_name(&file_values),
+            ),
+        };
+        let trusted_proxies = trusted_proxies.0.parse().map_err(|message| ConfigError {
+            source: trusted_proxies.1,
+            key: "trusted_proxies".to_owned(),
+            message,
+        })?;
         let metrics_token = env_var("PRESSROOM_METRICS_TOKEN")
             .or(get("metrics_token")?)
             .filter(|t| !t.is_empty());
@@ -314,6 +346,8 @@ impl Config {
             metrics_token,
             api_requests_per_minute,
             api_auth_failures_per_minute,
+            trusted_proxies,
+            change_retention_days,
             file: file_values.map(|(p, _)| p),
             listen,
             data_dir,
@@ -472,10 +506,18 @@ idle_timeout_secs = {DEFAULT_IDLE_TIMEOUT_SECS}
 max_connections = 0
 
 # API requests per minute from one client address, and of those with a missing or wrong
-# token (0 turns a limit off). Past either the API answers 429 with Retry-After. Behind a
-# reverse proxy on this host, the client address is the last one in X-Forwarded-For.
+# token (0 turns a limit off). Past either the API answers 429 with Retry-After.
 api_requests_per_minute = {DEFAULT_API_REQUESTS_PER_MINUTE}
 api_auth_failures_per_minute = {DEFAULT_API_AUTH_FAILURES_PER_MINUTE}
+
+# The proxies (load balancers, TLS terminators) whose X-Forwarded-For header names the
+# client, for login throttling, the audit log and the API limits: address ranges separated
+# by commas. From any other peer the header is ignored. Empty trusts nobody.
+trusted_proxies = "{DEFAULT_TRUSTED_PROXIES}"
+
+# Days the change stream (which other servers, the page cache and the search index follow)
+# keeps its entries; a server away longer rebuilds its index instead of replaying.
+change_retention_days = {DEFAULT_CHANGE_RETENTION_DAYS}
 
 # /metrics answers loopback addresses only, unless this bearer token is sent
 # (Authorization: Bearer TOKEN), e.g. by a Prometheus on another host.

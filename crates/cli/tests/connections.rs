@@ -3,7 +3,9 @@
 //! must still be served at once, slow headers must be cut at the header timeout and idle
 //! sockets at the idle timeout.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,17 +50,7 @@ fn serve(dir: &std::path::Path, settings: &str) -> (Server, u16) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find_map(|l| {
-            l.split("running at http://127.0.0.1:")
-                .nth(1)
-                .map(|p| p.trim_end_matches('/').parse().unwrap())
-        })
-        .expect("the server prints its address");
-    std::thread::spawn(move || lines.for_each(drop));
+    let port = common::listening_port(&mut child);
     (Server(child), port)
 }
 

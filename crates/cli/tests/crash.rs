@@ -2,9 +2,9 @@
 //! twice per backend. Every publication the server acknowledged must survive the restart,
 //! official numbers stay gap-free and unique, and the signed log still verifies.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,12 +41,8 @@ impl Server {
     /// Starts `pressroom serve` on `database_url`, signing with the key test stores use, with
     /// the API rate limit off (every client comes from 127.0.0.1).
     fn start(database_url: &str, data: &Path) -> Self {
-        let key = data.join("keys/signing.key");
-        if !key.exists() {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::create_dir_all(key.parent().unwrap()).unwrap();
-            std::fs::write(&key, format!("{}\n", "01".repeat(32))).unwrap();
-            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if !data.join("keys/signing.key").exists() {
+            common::write_test_key(data);
         }
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -60,17 +56,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.split("running at http://127.0.0.1:")
-                    .nth(1)
-                    .map(|p| p.trim_end_matches('/').parse().unwrap())
-            })
-            .expect("the server printed its address");
-        std::thread::spawn(move || lines.for_each(drop));
+        let port = common::listening_port(&mut child);
         Self { child, port }
     }
 
@@ -98,30 +84,8 @@ fn call(
     token: &str,
     body: Option<&Value>,
 ) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = if token.is_empty() {
-        String::new()
-    } else {
-        format!("Authorization: Bearer {token}\r\n")
-    };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let json = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    Some((status, json))
+    let (status, body) = common::call(port, method, path, token, body)?;
+    Some((status, serde_json::from_str(&body).unwrap_or(Value::Null)))
 }
 
 /// Creates, submits (author) and approves (editor) one release; `None` unless all three were

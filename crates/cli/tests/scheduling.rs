@@ -1,6 +1,8 @@
 //! Durable scheduled publishing with real server processes: exactly once with two servers on
 //! one PostgreSQL, catch-up after downtime, and lateness measured.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -49,17 +51,7 @@ impl Server {
                 err_log.lock().unwrap().push_str(&(line + "\n"));
             }
         });
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.split("running at http://127.0.0.1:")
-                    .nth(1)
-                    .map(|p| p.trim_end_matches('/').parse().unwrap())
-            })
-            .expect("the server printed its address");
-        std::thread::spawn(move || lines.for_each(drop));
+        let port = common::listening_port(&mut child);
         Self { child, port, log }
     }
 

@@ -29,7 +29,7 @@ impl Store {
     ) -> Result<()> {
         let at = entry.at;
         append(&mut *tx, entry).await?;
-        let seq = crate::changes::record(&mut tx, &change, at).await?;
+        let seq = crate::changes::record(&mut tx, self.backend, &change, at).await?;
         tx.commit().await?;
         self.notify(&change, seq);
         Ok(())

@@ -7,6 +7,8 @@
 //! this process, and a follower also polls, so a missed wake-up only delays it.
 //!
 //! After the commit the store also calls its in-process listeners (the page cache) directly.
+//! On PostgreSQL [`record`] also sends a `NOTIFY` on [`NOTIFY_CHANNEL`] (delivered at commit),
+//! which [`Store::watch_stream`] turns into the same wake-up in every other server.
 
 use std::sync::{Arc, RwLock};
 
@@ -16,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::watch;
 
 use crate::rows::{instant, micros};
-use crate::{Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 
 /// A change that alters public pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,10 @@ impl Listeners {
         for listener in list {
             listener.changed(change);
         }
+        self.saw(seq);
+    }
+
+    pub(crate) fn saw(&self, seq: u64) {
         self.committed.send_if_modified(|last| {
             let newer = seq > *last;
             if newer {
@@ -101,6 +107,10 @@ impl Listeners {
     }
 }
 
+/// The PostgreSQL channel a commit that appends to the stream notifies, with its sequence as
+/// the payload.
+pub const NOTIFY_CHANNEL: &str = "pressroom_changes";
+
 /// Appends `change` to the stream inside the caller's write transaction and gives its
 /// sequence; pass that to [`Store::notify`] after the commit.
 ///
@@ -108,8 +118,14 @@ impl Listeners {
 /// already exclusive), so sequences follow commit order with no gaps: a follower that has
 /// read entry N has seen every earlier one. Call it last, just before the commit, so the lock
 /// is held briefly.
+///
+/// On PostgreSQL the transaction also notifies [`NOTIFY_CHANNEL`]: the server delivers it to
+/// every listening server when (and only if) the transaction commits, so other servers wake
+/// at once instead of at their next poll. SQLite has no such thing, and needs none: one
+/// process writes it (a second one on the same file polls).
 pub(crate) async fn record(
     conn: &mut AnyConnection,
+    backend: Backend,
     change: &Change,
     at: Timestamp,
 ) -> Result<u64> {
@@ -125,6 +141,14 @@ pub(crate) async fn record(
         .bind(json)
         .execute(&mut *conn)
         .await?;
+    if backend == Backend::Postgres {
+        // Wrapped in a count: `pg_notify` returns `void`, which the `Any` driver cannot decode.
+        sqlx::query("SELECT count(*) AS n FROM (SELECT pg_notify($1, $2)) AS sent")
+            .bind(NOTIFY_CHANNEL)
+            .bind(seq.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(seq as u64)
 }
 
@@ -175,10 +199,16 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Wakes a follower when this process commits a change: the value is the newest
-    /// sequence committed here. Changes committed by other servers do not show here; a
-    /// follower polls [`Store::last_change_seq`] for those.
+    /// Wakes a follower when a change commits: the value is the newest sequence this process
+    /// knows of. Its own commits show at once; other servers' commits show only while
+    /// [`Store::watch_stream`] runs (at once on PostgreSQL, within a poll on SQLite).
     pub fn change_signal(&self) -> watch::Receiver<u64> {
         self.listeners.committed.subscribe()
+    }
+
+    /// Raises the value [`Store::change_signal`] gives, if `seq` is newer: the stream's head
+    /// as another server's notification or a poll found it.
+    pub(crate) fn saw_head(&self, seq: u64) {
+        self.listeners.saw(seq);
     }
 }

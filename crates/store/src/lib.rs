@@ -17,7 +17,8 @@
 //! - `public`: the read queries of the public site; `editorial`: those of the editorial area.
 //! - `accounts`: sessions, login throttling, API tokens, TOTP secrets.
 //! - `media`: stored files, banners, attachments and which revision shows them.
-//! - `public`: the read queries of the public site.
+//! - `changes`: the change stream (every change readers see, numbered in commit order);
+//!   `wake`: other servers' commits wake this one's followers (`LISTEN/NOTIFY`, a poll).
 //! - `audit`: the append-only audit log.
 //! - `authenticity`: signing keys, signing each publication inside its transaction, and the
 //!   hash-chained publication log. The private key never reaches the store: a
@@ -45,6 +46,7 @@ mod searchable;
 mod second_factor;
 mod users;
 mod verification;
+mod wake;
 mod workflow;
 
 #[cfg(feature = "test-support")]
@@ -60,7 +62,7 @@ use sqlx::{Any, AnyPool, Connection, Transaction};
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
-pub use changes::{Change, ChangeListener, StreamEntry};
+pub use changes::{Change, ChangeListener, NOTIFY_CHANNEL, StreamEntry};
 pub use channels::{Channel, NewChannel, TELEGRAM_API};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
@@ -96,6 +98,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The PostgreSQL address, for the connection that `LISTEN`s ([`Store::watch_stream`]).
+    url: Option<Arc<str>>,
     listeners: changes::Listeners,
     /// The site's signer; publishing refuses to proceed without one, so that every published
     /// revision is signed.
@@ -173,6 +177,7 @@ impl Store {
         let store = Self {
             pool,
             backend,
+            url: (backend == Backend::Postgres).then(|| Arc::from(url)),
             listeners: changes::Listeners::default(),
             signing: None,
         };

@@ -186,7 +186,7 @@ impl Store {
             }
         });
         let seq = match &change {
-            Some(change) => Some(crate::changes::record(&mut tx, change, now).await?),
+            Some(change) => Some(crate::changes::record(&mut tx, self.backend, change, now).await?),
             None => None,
         };
         // What receivers are told: a first publication, a correction of a live text, or a

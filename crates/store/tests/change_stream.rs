@@ -2,6 +2,8 @@
 //! it, numbered without gaps in commit order — so a follower that reads from its sequence
 //! while others publish never skips an entry — and the searchable texts a follower reads.
 
+use std::time::Duration;
+
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::workflow::Action;
 use pressroom_store::testing::{TestDb, sample_text};
@@ -255,7 +257,54 @@ async fn searchable_texts_are_the_live_ones(db: TestDb) {
     assert!(one[0].withdrawn);
 }
 
+/// Another server's commit wakes this server's followers: at once by `NOTIFY` on PostgreSQL
+/// (the poll here is far too slow to explain it), by the poll on SQLite.
+async fn another_servers_commit_wakes_this_servers_followers(db: TestDb) {
+    let people = db.people().await;
+    let other = pressroom_store::Store::open(&db.url).await.unwrap();
+    let poll = match db.store.backend() {
+        pressroom_store::Backend::Postgres => Duration::from_secs(60),
+        pressroom_store::Backend::Sqlite => Duration::from_millis(200),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let watcher = {
+        let other = other.clone();
+        tokio::spawn(async move { other.watch_stream(poll, stopped).await })
+    };
+    let mut signal = other.change_signal();
+    // The watcher's first poll (and, on PostgreSQL, its LISTEN) come first.
+    tokio::time::timeout(Duration::from_secs(5), signal.changed())
+        .await
+        .ok();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let detail = db
+        .draft(
+            "press-release",
+            "en",
+            sample_text("Border talks"),
+            &people.author,
+        )
+        .await;
+    db.submit_and_approve(detail.translation.id, &people, Timestamp::now())
+        .await;
+    let head = db.store.last_change_seq().await.unwrap();
+    let woken = tokio::time::timeout(Duration::from_secs(2), async {
+        while *signal.borrow_and_update() < head {
+            signal.changed().await.unwrap();
+        }
+    })
+    .await;
+    assert!(
+        woken.is_ok(),
+        "the other server's signal stayed at {} though {head} committed",
+        *signal.borrow()
+    );
+    let _ = stop.send(true);
+    watcher.await.unwrap();
+}
+
 pressroom_store::backends!(
+    another_servers_commit_wakes_this_servers_followers,
     each_visible_change_is_one_entry_and_drafts_are_none,
     a_follower_never_skips_an_entry_under_concurrent_publishing,
     searchable_texts_are_the_live_ones,

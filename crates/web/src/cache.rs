@@ -12,6 +12,11 @@
 //! notes the generation before it starts and is kept only if none of its tags was dropped
 //! since (it is still served to the one reader who asked).
 //!
+//! Changes reach the cache twice: at once from this process's own commits (the store's
+//! listener), and in sequence from the change stream ([`crate::stream`]), which brings other
+//! servers' changes too. Dropping an entry twice is harmless. While the stream's follower is
+//! behind, the cache is bypassed.
+//!
 //! The key is the path and only the query parameters the route reads ([`USED_PARAMS`]), so a
 //! random `?utm_source=…` or cache-busting string is served from the same entry instead of
 //! rendering (and filling the budget) each time.
@@ -262,7 +267,10 @@ pub(crate) async fn serve_cached(
         request.uri().path(),
         request.uri().query(),
     );
+    // A cache that does not follow the change stream could hide another server's change:
+    // answer uncached until it does.
     let cacheable_request = cache.max_bytes > 0
+        && state.inner.followers.cache.following()
         && (request.method() == Method::GET || request.method() == Method::HEAD)
         && key.len() <= MAX_KEY_BYTES;
     if !cacheable_request {

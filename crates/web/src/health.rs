@@ -22,7 +22,26 @@ async fn healthz() -> &'static str {
 /// The process can serve: its database answers and holds the schema this binary was built
 /// for (a dropped schema, a replaced file or a database migrated by another release is not
 /// ready, though `SELECT 1` would still answer).
+///
+/// A server whose page cache cannot follow the change stream (it would serve other servers'
+/// changes late) is not ready either; it answers uncached meanwhile.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    let cache = &state.inner.followers.cache;
+    if !cache.following() {
+        tracing::warn!(
+            applied = cache.applied(),
+            behind = cache.lag().as_secs(),
+            "not ready: not following the change stream"
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "not following the change stream (applied {}, {} s behind)\n",
+                cache.applied(),
+                cache.lag().as_secs()
+            ),
+        );
+    }
     match state.store().schema_version().await {
         Ok(version) if version == SCHEMA_VERSION => (StatusCode::OK, "ready\n".to_owned()),
         Ok(version) => {

@@ -17,10 +17,13 @@
 //! - `templates`: the default theme, embedded in the binary, overridable by a theme folder.
 //! - `assets`: static files with content-hashed URLs.
 //! - `media`: `/media/…` files, the banner and attachments of a release page, uploads.
+//! - `client`: the client address (`X-Forwarded-For` from trusted proxies only).
 //! - `headers`: security headers on every response (HSTS on https, `no-store` under `/admin`).
 //! - `health`: `/healthz` and `/readyz`; `metrics`: Prometheus `/metrics`.
 //! - `error`: one error type that renders as an HTML error page and logs faults.
 //! - [`scheduler`]: the background job that publishes scheduled releases.
+//! - [`stream`]: the followers of the store's change stream (page cache, search index), their
+//!   shared wake-up, their status for `/metrics` and `/readyz`, and pruning.
 //! - [`search_feed`]: keeps the search index in step with the store's change stream.
 //! - [`outbox`]: sends the deliveries publications write (signed webhooks).
 
@@ -29,6 +32,7 @@ mod api;
 mod assets;
 mod authenticity;
 mod cache;
+mod client;
 mod error;
 mod headers;
 mod health;
@@ -39,6 +43,7 @@ pub mod outbox;
 mod public;
 pub mod scheduler;
 pub mod search_feed;
+pub mod stream;
 mod templates;
 mod view;
 
@@ -50,6 +55,7 @@ use pressroom_store::Store;
 use tower_http::trace::TraceLayer;
 
 pub use api::openapi_json;
+pub use client::TrustedProxies;
 pub use error::WebError;
 pub use metrics::Metrics;
 
@@ -77,6 +83,9 @@ pub struct WebConfig {
     /// once; `None` gives a private temporary folder, removed when the state is dropped, for
     /// tests and tools that need no lasting index.
     pub search_dir: Option<PathBuf>,
+    /// The proxies (load balancers) whose `X-Forwarded-For` names the client, for throttling
+    /// and the audit log; loopback by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// What every request handler can reach.
@@ -96,6 +105,7 @@ struct Inner {
     media: Option<Arc<dyn pressroom_media::Storage>>,
     api_limits: api::ApiLimits,
     search: pressroom_search::SearchIndex,
+    followers: stream::Followers,
     /// The temporary folder behind `search` when no `search_dir` was configured; declared
     /// after it so the index (and its folder lock) is dropped before the folder is removed.
     _search_tmp: Option<tempfile::TempDir>,
@@ -130,6 +140,7 @@ impl AppState {
                     config.api_auth_failures_per_minute,
                 ),
                 search,
+                followers: stream::Followers::default(),
                 _search_tmp,
                 config,
             }),
@@ -159,6 +170,11 @@ impl AppState {
     /// The process's metrics, shared with the scheduler.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.inner.metrics.clone()
+    }
+
+    /// How far the page cache and the search index follow the change stream.
+    pub fn followers(&self) -> [&stream::FollowerStatus; 2] {
+        self.inner.followers.all()
     }
 
     /// How many pages are cached and their size in bytes.

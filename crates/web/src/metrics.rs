@@ -1,4 +1,5 @@
-//! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness), the page cache and
+//! Prometheus metrics at `/metrics`: scheduled publishing (count, lateness), the page cache,
+//! how far each change-stream follower is (sequence applied, lag in entries and seconds), and
 //! the outbox.
 //! Only loopback peers, or a request with the configured `metrics_token`, may read them.
 //!
@@ -24,6 +25,7 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::AppState;
+use crate::stream::FollowerStatus;
 
 const SCHEDULED_PUBLISHED: &str = "pressroom_scheduled_published_total";
 const SCHEDULED_LATE: &str = "pressroom_scheduled_late_total";
@@ -39,11 +41,16 @@ const OUTBOX_FAILED: &str = "pressroom_outbox_failed_total";
 const OUTBOX_QUEUED: &str = "pressroom_outbox_queued";
 const OUTBOX_FAILED_NOW: &str = "pressroom_outbox_failed";
 const OUTBOX_OLDEST: &str = "pressroom_outbox_oldest_pending_seconds";
+const STREAM_APPLIED: &str = "pressroom_stream_applied_seq";
+const STREAM_LAG_ENTRIES: &str = "pressroom_stream_lag_entries";
+const STREAM_LAG_SECONDS: &str = "pressroom_stream_lag_seconds";
 
 /// What a metric is, for its `# TYPE` line.
 enum Kind {
     Counter,
     Gauge,
+    /// A gauge per change-stream follower (label `follower`), set at each scrape.
+    PerFollower,
     Summary,
 }
 
@@ -115,6 +122,21 @@ const DESCRIBED: &[(Kind, &str, &str)] = &[
         OUTBOX_OLDEST,
         "Age of the oldest delivery not yet sent or given up (0 when none).",
     ),
+    (
+        Kind::PerFollower,
+        STREAM_APPLIED,
+        "The last change-stream sequence this follower applied.",
+    ),
+    (
+        Kind::PerFollower,
+        STREAM_LAG_ENTRIES,
+        "Change-stream entries committed and not yet applied by this follower.",
+    ),
+    (
+        Kind::PerFollower,
+        STREAM_LAG_SECONDS,
+        "Seconds since this follower was last current with the change stream (0 when it is).",
+    ),
 ];
 
 /// A publication counts as late past this.
@@ -147,6 +169,7 @@ impl Default for Metrics {
                         describe_gauge!(*name, *help);
                         gauge!(*name).set(0.0);
                     }
+                    Kind::PerFollower => describe_gauge!(*name, *help),
                     Kind::Summary => {
                         describe_histogram!(*name, *help);
                         // Registering is enough: the summary then shows with no samples.
@@ -213,12 +236,19 @@ impl Metrics {
         self.record(|| counter!(SCHEDULER_ERRORS).increment(1));
     }
 
-    /// The text format, with the page cache's size as of now. Rendering also drains the
-    /// summary's samples, so no upkeep task is needed (samples come once per publication).
-    fn render(&self, (entries, bytes): (usize, usize)) -> String {
+    /// The text format, with the page cache's size and the followers' progress as of now.
+    /// Rendering also drains the summary's samples, so no upkeep task is needed (samples come
+    /// once per publication).
+    fn render(&self, (entries, bytes): (usize, usize), followers: &[&FollowerStatus]) -> String {
         self.record(|| {
             gauge!(PAGE_CACHE_ENTRIES).set(entries as f64);
             gauge!(PAGE_CACHE_BYTES).set(bytes as f64);
+            for f in followers {
+                let label = [("follower", f.name())];
+                gauge!(STREAM_APPLIED, &label).set(f.applied() as f64);
+                gauge!(STREAM_LAG_ENTRIES, &label).set(f.lag_entries() as f64);
+                gauge!(STREAM_LAG_SECONDS, &label).set(f.lag().as_secs_f64());
+            }
         });
         self.handle.render()
     }
@@ -261,7 +291,10 @@ async fn metrics(State(state): State<AppState>, request: axum::extract::Request)
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.inner.metrics.render(state.cache_stats()),
+        state
+            .inner
+            .metrics
+            .render(state.cache_stats(), &state.followers()),
     )
         .into_response()
 }
@@ -279,7 +312,8 @@ mod tests {
     #[test]
     fn every_metric_shows_from_the_start_and_sites_do_not_share_them() {
         let (one, other) = (Metrics::default(), Metrics::default());
-        let text = one.render((0, 0));
+        let follower = FollowerStatus::new("page_cache");
+        let text = one.render((0, 0), &[&follower]);
         for (_, name, help) in DESCRIBED {
             assert!(text.contains(&format!("# HELP {name} {help}")), "{text}");
         }
@@ -287,7 +321,7 @@ mod tests {
         one.record_scheduled(2_500_000);
         one.record_scheduled(500_000);
         one.record_scheduler_error();
-        let text = one.render((3, 1024));
+        let text = one.render((3, 1024), &[&follower]);
         assert_eq!(value(&text, SCHEDULED_PUBLISHED), Some(2.0));
         assert_eq!(value(&text, SCHEDULED_LATE), Some(1.0));
         assert_eq!(
@@ -297,7 +331,15 @@ mod tests {
         assert_eq!(value(&text, SCHEDULED_LATENESS_MAX), Some(2.5));
         assert_eq!(value(&text, SCHEDULER_ERRORS), Some(1.0));
         assert_eq!(value(&text, PAGE_CACHE_BYTES), Some(1024.0));
-        let other_text = other.render((0, 0));
+        assert_eq!(
+            value(
+                &text,
+                &format!("{STREAM_APPLIED}{{follower=\"page_cache\"}}")
+            ),
+            Some(0.0),
+            "{text}"
+        );
+        let other_text = other.render((0, 0), &[]);
         assert_eq!(value(&other_text, SCHEDULED_PUBLISHED), Some(0.0));
     }
 }

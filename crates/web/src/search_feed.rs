@@ -8,12 +8,11 @@
 //! while the server was away) rebuilds the whole index beside the served one, which keeps
 //! answering until the swap.
 //!
-//! [`follow`] runs `catch_up` whenever this process commits a change and, for changes other
-//! servers commit, every [`POLL`].
+//! `follow` runs `catch_up` in the shared follower loop ([`crate::stream`]): whenever a
+//! change commits, here or on another server, and every [`crate::stream::POLL`].
 
 use std::collections::BTreeSet;
 use std::sync::mpsc;
-use std::time::Duration;
 
 use pressroom_core::numbering::{NumberSeries, numbering_year};
 use pressroom_core::settings::SiteSettings;
@@ -22,9 +21,6 @@ use pressroom_store::{Change, SearchableText, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::view::release_path;
-
-/// How often a follower looks for changes committed by other servers.
-pub const POLL: Duration = Duration::from_secs(1);
 
 /// Stream entries read per batch, and releases per page of a rebuild.
 const BATCH: u32 = 500;
@@ -178,33 +174,27 @@ pub async fn rebuild(
     })
 }
 
-/// Follows the change stream until `shutdown` turns true: a catch-up on every change this
-/// process commits and every [`POLL`] for other servers' changes. Failures are logged and
-/// retried on the next round, so a database outage only delays the index.
-pub async fn follow(store: Store, index: SearchIndex, mut shutdown: watch::Receiver<bool>) {
-    let mut committed = store.change_signal();
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        match catch_up(&store, &index).await {
-            Ok(CaughtUp::Current) => {}
-            Ok(CaughtUp::Applied { entries, seq }) => {
+/// Follows the change stream until `shutdown` turns true (the shared follower loop,
+/// [`crate::stream::run`]): a catch-up on every wake-up and every poll. Failures are logged
+/// and retried on the next round, so a database outage only delays the index.
+pub(crate) async fn follow(state: &crate::AppState, shutdown: watch::Receiver<bool>) {
+    let (store, index) = (state.store(), state.search());
+    let status = &state.inner.followers.search;
+    crate::stream::run(store, status, shutdown, || async {
+        match catch_up(store, index).await? {
+            CaughtUp::Current => {}
+            CaughtUp::Applied { entries, seq } => {
                 tracing::debug!(entries, seq, "search index applied changes");
             }
-            Ok(CaughtUp::Rebuilt {
+            CaughtUp::Rebuilt {
                 reason,
                 indexed,
                 seq,
-            }) => tracing::info!(%reason, indexed, seq, "search index rebuilt"),
-            Err(e) => tracing::warn!(error = %e, "search index is behind; retrying"),
+            } => tracing::info!(%reason, indexed, seq, "search index rebuilt"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(POLL) => {}
-            _ = committed.changed() => {}
-            _ = shutdown.changed() => {}
-        }
-    }
+        Ok::<_, FeedError>(index.last_seq().unwrap_or(0))
+    })
+    .await;
 }
 
 /// What turning a stored text into a [`SearchDoc`] needs from the site: read once per batch.

@@ -530,7 +530,53 @@ async fn readiness_checks_the_schema_and_an_outage_is_503(db: TestDb) {
     }
 }
 
+/// With `trusted_proxies` set to the load balancers' range, each client behind them has its
+/// own allowance, and loopback is no longer believed.
+async fn only_the_configured_proxies_name_the_client(db: TestDb) {
+    let site = site(db).await;
+    let app = app_with(
+        &site,
+        WebConfig {
+            api_requests_per_minute: 20,
+            trusted_proxies: "10.0.0.0/8".parse().unwrap(),
+            ..Default::default()
+        },
+    );
+    let via = |peer: &str, forwarded: &str| {
+        from(
+            peer,
+            Request::get("/api/v1/releases")
+                .header("x-forwarded-for", forwarded)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(send(&app, via("10.0.0.5", "203.0.113.1")).await.status());
+    }
+    assert!(
+        statuses[..20].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[20], StatusCode::TOO_MANY_REQUESTS);
+    // Another client through another balancer of the range has its own allowance.
+    assert_eq!(
+        send(&app, via("10.0.0.6", "203.0.113.2")).await.status(),
+        StatusCode::OK
+    );
+    // Loopback is not in the setting: its header is not believed, so one forged address
+    // after another shares the peer's allowance.
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        let forged = format!("198.51.100.{i}");
+        statuses.push(send(&app, via("127.0.0.1", &forged)).await.status());
+    }
+    assert_eq!(statuses[20], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+}
+
 pressroom_store::backends!(
+    only_the_configured_proxies_name_the_client,
     readiness_checks_the_schema_and_an_outage_is_503,
     https_sites_send_hsts_and_http_sites_never,
     a_strange_next_after_sign_in_goes_to_the_dashboard,

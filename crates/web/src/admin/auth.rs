@@ -1,11 +1,8 @@
 //! Signing in and out, the second factor, and the login form's own CSRF protection (a
 //! double-submit cookie, since there is no session yet).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -150,21 +147,7 @@ async fn login(
     }
 }
 
-/// The peer's IP address, for login throttling ("unknown" when the server was started
-/// without connection info, as in tests).
-pub(crate) struct ClientAddress(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(Self(address))
-    }
-}
+pub(crate) use crate::client::ClientAddress;
 
 async fn code_form(State(state): State<AppState>) -> Result<Response, WebError> {
     page(

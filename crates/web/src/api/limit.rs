@@ -2,15 +2,14 @@
 //! requests refused for a missing or wrong token, so nobody can guess tokens at speed. Each is
 //! a token bucket per address that holds a minute's allowance and refills continuously. Past
 //! either, the API answers `429` with `Retry-After`; while an address has used up its failures,
-//! its requests are refused before any token is looked up. Behind a reverse proxy on this host,
-//! the address is the one the proxy puts last in `X-Forwarded-For`.
+//! its requests are refused before any token is looked up. Behind a trusted proxy the address
+//! comes from `X-Forwarded-For` (`trusted_proxies`, [`crate::client`]).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{HeaderValue, RETRY_AFTER};
 use axum::middleware::Next;
@@ -97,36 +96,17 @@ fn too_many(wait: Duration, detail: &str) -> Response {
     response
 }
 
-/// Whose allowance a request uses: the peer address, or — when the peer is a reverse proxy on
-/// this host (loopback) — the last `X-Forwarded-For` entry, the one that proxy added (a
-/// client can forge the entries before it, not that one). Without this, every client behind
-/// the proxy would share one bucket, and a few wrong tokens would lock out everybody.
-fn client_key(request: &Request) -> String {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let forwarded = || {
-        request
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
-    };
-    match peer {
-        Some(ip) if ip.is_loopback() => forwarded().unwrap_or(ip).to_string(),
-        Some(ip) => ip.to_string(),
-        None => "unknown".to_owned(),
-    }
+/// Whose allowance a request uses: the client address ([`crate::client`]), so that behind
+/// a trusted proxy each client has its own bucket — without this, every client behind the
+/// proxy would share one, and a few wrong tokens would lock out everybody.
+fn client_key(state: &AppState, request: &Request) -> String {
+    crate::client::address(state, request.extensions(), request.headers())
 }
 
 /// The middleware on every `/api/` route.
 pub(crate) async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limits = state.api_limits();
-    let key = client_key(&request);
+    let key = client_key(&state, &request);
     let now = Instant::now();
     if let Err(wait) = limits.failures.take(&key, 0.0, now) {
         return too_many(wait, "too many requests with a missing or wrong token");
