@@ -1,8 +1,8 @@
 //! The change stream: every committed change that readers can see, with a sequence number.
 //!
 //! A change is written to the `changes` table in the same transaction as what it describes
-//! ([`record`]), so the stream can never disagree with the data. Followers (the search index;
-//! later other servers' page caches and the outbox) keep the last sequence they applied and
+//! ([`record`]), so the stream can never disagree with the data. Followers (every server's page
+//! cache and search index) keep the last sequence they applied and
 //! read what came after it ([`Store::changes_after`]); [`Store::change_signal`] wakes them in
 //! this process, and a follower also polls, so a missed wake-up only delays it.
 //!

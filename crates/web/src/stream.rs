@@ -1,11 +1,13 @@
 //! Following the store's change stream: one mechanism, several followers.
 //!
-//! Each follower (the page cache, the search index; later the outbox) keeps the last sequence
+//! Each follower (the page cache, the search index) keeps the last sequence
 //! it applied and, when woken, applies every entry after it — whichever server committed it,
 //! and however many notifications were lost. They all wait on the store's one signal
 //! ([`Store::change_signal`], fed by this process's commits and, while
 //! [`Store::watch_stream`] runs, by `LISTEN/NOTIFY` and a poll), plus a timer of their own in
-//! case a wake-up is missed. [`follow`] starts the watcher, the followers and the pruning of
+//! case a wake-up is missed. The outbox's sender (`outbox::follow`) reads deliveries, not
+//! the stream, but waits on the same signal, so another server's publication wakes it too.
+//! [`follow`] starts the watcher, the followers and the pruning of
 //! old entries for a serving process.
 //!
 //! Each follower's [`FollowerStatus`] says how far it is ([`/metrics`](crate::metrics)) and
