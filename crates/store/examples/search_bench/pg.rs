@@ -125,7 +125,7 @@ async fn load(pool: &PgPool, s: &str, translations: usize) -> Result<(), Error> 
             c.cfg.push(config(t.lang).to_owned());
             c.kind.push(release.kind.to_owned());
             c.year.push(year);
-            c.us.push(release.published.as_microsecond() as i64);
+            c.us.push(release.published.as_microsecond());
             c.title.push(t.title);
             c.lead.push(t.lead);
             c.body.push(t.body);
