@@ -4,8 +4,9 @@
 //! cargo run --release -p pressroom-search --example index_speed -- 20000
 //! ```
 //!
-//! Builds an index of N generated translations (a fixed seed, a third in each of Azerbaijani,
-//! English and Russian) in a temporary folder, then runs a fixed query mix and prints the
+//! Builds an index of N generated translations (`bench/corpus.rs`, the corpus and query mix
+//! every benchmark shares: a fixed seed, a third in each of Azerbaijani, English and Russian)
+//! in a temporary folder, then runs a fixed query mix and prints the
 //! indexing rate, the size on disk and query latencies. `QUERY_ROUNDS=N` runs the mix N times
 //! (20 by default, the first a warm-up); `PER_QUERY=1` also prints each query's mean time and
 //! total. `bench/search.sh` (issue 11) measures the whole path over HTTP; this isolates the
@@ -18,127 +19,47 @@ use pressroom_search::{
     DocNumber, Filters, Order, SearchDoc, SearchError, SearchIndex, SearchRequest,
 };
 
-const AZ: &str = "Azərbaycan Respublikası xarici işlər nazirliyi sərhəd əməkdaşlıq müzakirə görüş \
-     nümayəndə heyəti İran Türkiyə Gürcüstan Bakı Qarabağ Şuşa Gəncə enerji qaz \
-     kəməri razılaşma imzalandı beynəlxalq konfrans sülh təhlükəsizlik iqtisadi \
-     ticarət mədəniyyət səfir səfirlik bəyanat nazir prezident hökumət layihə bərpa \
-     yolun tikintisi və ilə üçün haqqında arasında yeni ilk";
-const EN: &str = "Azerbaijan Republic foreign affairs ministry border cooperation discussed \
-     meeting delegation Iran Turkey Georgia Baku Karabakh Shusha Ganja energy gas \
-     pipeline agreement signed international conference peace security economic trade \
-     culture ambassador embassy statement minister president government project \
-     restoration road construction and with for about between new first the of";
-const RU: &str = "Азербайджан Республика иностранных дел министерство граница сотрудничество \
-     обсудили встреча делегация Иран Турция Грузия Баку Карабах Шуша Гянджа энергия \
-     газ газопровод соглашение подписано международная конференция мир безопасность \
-     экономическое торговля культура посол посольство заявление министр президент \
-     правительство проект восстановление дорога строительство и с для о между новый \
-     первый Лавров Захарова";
-const KINDS: &str = "press-release statement news answer";
-const TOPICS: &str = "border energy iran culture trade security consular peace";
+#[path = "../../../bench/corpus.rs"]
+mod corpus;
 
-/// xorshift64*: a fixed sequence without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, words: &'a str) -> &'a str {
-        let words: Vec<&str> = words.split_whitespace().collect();
-        words[self.below(words.len())]
-    }
-}
-
-/// A language's words: its real words, and a long tail of made-up ones in its script, so
-/// that a real word is in a fraction of the texts, as in an archive, not in all of them.
-struct Vocabulary {
-    real: Vec<&'static str>,
-    filler: Vec<String>,
-}
-
-impl Vocabulary {
-    fn new(rng: &mut Rng, real: &'static str, syllables: &str) -> Self {
-        let filler = (0..3000)
-            .map(|_| (0..2 + rng.below(3)).map(|_| rng.pick(syllables)).collect())
-            .collect();
-        Self {
-            real: real.split_whitespace().collect(),
-            filler,
-        }
-    }
-
-    /// `least` to `least + spread - 1` words: about a third from the text's `subject`, the
-    /// rest from the filler, the commoner filler words more often.
-    fn text(&self, rng: &mut Rng, subject: &[&str], least: usize, spread: usize) -> String {
-        let n = least + rng.below(spread);
-        let words: Vec<&str> = (0..n)
-            .map(|_| {
-                if rng.below(3) == 0 {
-                    subject[rng.below(subject.len())]
-                } else {
-                    let u = rng.below(self.filler.len());
-                    self.filler[u * u / self.filler.len()].as_str()
-                }
-            })
-            .collect();
-        words.join(" ")
-    }
-}
-
+/// The corpus's translations as index documents, numbered per year as the store numbers them.
 fn generate(count: usize) -> Vec<SearchDoc> {
-    let mut rng = Rng(0x5EED_1234_ABCD_0001);
-    let latin = "ka ri ma no sel tur bay lan dor vi ge xa qu ər ül şa mi zo pe tu";
-    let cyrillic = "ка ри ма но сел тур бай лан дор ви ге ха ку ер ул ша ми зо пе ту";
-    let languages = [
-        ("az", Vocabulary::new(&mut rng, AZ, latin)),
-        ("en", Vocabulary::new(&mut rng, EN, latin)),
-        ("ru", Vocabulary::new(&mut rng, RU, cyrillic)),
-    ];
-    let start: jiff::Timestamp = "2015-01-01T00:00:00Z".parse().unwrap_or_default();
-    (0..count)
-        .map(|i| {
-            let (lang, vocabulary) = &languages[i % 3];
-            let subject: Vec<&str> = (0..6)
-                .map(|_| vocabulary.real[rng.below(vocabulary.real.len())])
-                .collect();
-            let release = (i / 3) as i64;
-            let published = start + jiff::SignedDuration::from_mins(release * 97);
-            let year = numbering_year(published, &jiff::tz::TimeZone::UTC);
-            let seq = release % 1000 + 1;
-            let paragraphs: Vec<String> = (0..4 + rng.below(4))
-                .map(|_| format!("{}.", vocabulary.text(&mut rng, &subject, 30, 30)))
-                .collect();
-            SearchDoc {
-                release_id: release,
-                translation_id: i as i64,
-                lang: (*lang).to_owned(),
-                kind: rng.pick(KINDS).to_owned(),
-                topics: (0..rng.below(3))
-                    .map(|_| rng.pick(TOPICS).to_owned())
-                    .collect(),
+    let mut year_seq = (0, 0);
+    let mut docs = Vec::with_capacity(count);
+    let mut translation_id = 0;
+    for release in corpus::Corpus::new(count) {
+        let year = numbering_year(release.published, &jiff::tz::TimeZone::UTC);
+        year_seq = if year_seq.0 == year {
+            (year, year_seq.1 + 1)
+        } else {
+            (year, 1)
+        };
+        let seq = year_seq.1;
+        for text in release.texts {
+            translation_id += 1;
+            docs.push(SearchDoc {
+                release_id: release.index as i64 + 1,
+                translation_id,
+                lang: text.lang.to_owned(),
+                kind: release.kind.to_owned(),
+                topics: release.topics.iter().map(|t| (*t).to_owned()).collect(),
                 number: Some(DocNumber {
                     series: "main".to_owned(),
                     number: Number { year, seq },
                     display: format!("No:{seq}/{:02}", year % 100),
                 }),
-                first_published: published,
+                first_published: release.published,
                 year,
-                title: vocabulary.text(&mut rng, &subject, 6, 5),
-                lead: vocabulary.text(&mut rng, &subject, 15, 10),
-                body_markdown: paragraphs.join("\n\n"),
+                title: text.title,
+                lead: text.lead,
+                body_markdown: text.body,
                 spokesperson: None,
-                withdrawn: i % 97 == 0,
-                url: format!("/{lang}/releases/{year}/{seq}-x"),
-            }
-        })
-        .collect()
+                withdrawn: false,
+                url: format!("/{}/releases/{year}/{seq}-x", text.lang),
+            });
+        }
+    }
+    docs
 }
 
 fn folder_size(path: &std::path::Path) -> u64 {
@@ -155,35 +76,23 @@ fn folder_size(path: &std::path::Path) -> u64 {
 }
 
 fn query_mix() -> Vec<SearchRequest> {
-    let mut mix = Vec::new();
-    for (text, lang) in [
-        ("Azerbaycan", Some("az")),
-        ("qarabag", Some("az")),
-        ("sərhəd əməkdaşlıq", Some("az")),
-        ("pipeline agreement", Some("en")),
-        ("\"foreign affairs\"", Some("en")),
-        ("ministers", Some("en")),
-        ("соглашения", Some("ru")),
-        ("Lavrov", Some("ru")),
-        ("граница", None),
-        ("Iran", None),
-        ("No:367/21", None),
-        ("367", Some("en")),
-    ] {
-        let mut request = SearchRequest::new(text);
-        request.lang = lang.map(str::to_owned);
-        mix.push(request.clone());
-        request.filters = Filters {
-            kinds: vec!["statement".to_owned()],
-            year_from: Some(2018),
-            ..Filters::default()
-        };
-        mix.push(request.clone());
-        request.order = Order::Newest;
-        request.page = 3;
-        mix.push(request);
-    }
-    mix
+    corpus::query_mix()
+        .into_iter()
+        .map(|q| {
+            let mut request = SearchRequest::new(q.text);
+            request.lang = q.lang.map(str::to_owned);
+            request.filters = Filters {
+                kinds: q.kind().map(str::to_owned).into_iter().collect(),
+                year_from: q.year_from(),
+                ..Filters::default()
+            };
+            if q.newest() {
+                request.order = Order::Newest;
+            }
+            request.page = q.page();
+            request
+        })
+        .collect()
 }
 
 fn main() -> Result<(), SearchError> {

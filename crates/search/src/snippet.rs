@@ -90,18 +90,34 @@ impl Highlighter {
     }
 
     /// The byte ranges of the words of `text` the query matched; by prefix too when
-    /// `prefixes` (the text's language has no stemmer, as in the query).
-    fn matches(&self, text: &str, prefixes: bool) -> Vec<Range<usize>> {
+    /// `prefixes` (the text's language has no stemmer, as in the query). For a snippet
+    /// (`for_snippet`) the scan stops once no later match can change it: past the
+    /// [`MAX_CANDIDATES`]th match by more than a snippet's length, where no candidate's span
+    /// reaches. The words after it are neither normalised nor stemmed.
+    fn matches(&self, text: &str, prefixes: bool, for_snippet: bool) -> Vec<Range<usize>> {
         let scanned = &text[..floor_char_boundary(text, SCAN_BYTES)];
+        // A snippet of `SNIPPET_CHARS` characters spans at most four bytes for each.
+        let done = |found: &[Range<usize>], start: usize| {
+            for_snippet
+                && found
+                    .get(MAX_CANDIDATES - 1)
+                    .is_some_and(|last| start > last.start + 4 * (SNIPPET_CHARS + 1))
+        };
         let mut found = Vec::new();
         let (mut folded, mut term) = (String::new(), String::new());
         for (start, word) in words(scanned) {
+            if done(&found, start) {
+                break;
+            }
             if self.matches_word(word, prefixes, &mut folded, &mut term) {
                 found.push(start..start + word.len());
             }
         }
         if found.is_empty() && !self.translit.is_empty() {
             for (start, word) in words(scanned) {
+                if done(&found, start) {
+                    break;
+                }
                 normalize(Analysis::Translit, word, &mut term);
                 if self.translit.contains(&term) {
                     found.push(start..start + word.len());
@@ -138,14 +154,18 @@ impl Highlighter {
 
     /// All of `text` (in language `lang`), escaped, matched words marked: for titles.
     pub(crate) fn highlight(&self, text: &str, lang: &str) -> String {
-        render(text, 0..text.len(), &self.matches(text, unstemmed(lang)))
+        render(
+            text,
+            0..text.len(),
+            &self.matches(text, unstemmed(lang), false),
+        )
     }
 
     /// Up to [`SNIPPET_CHARS`] characters of `text` around its best cluster of matches,
     /// escaped and marked, with `…` where it was cut; the start of the text when nothing
     /// matched (the hit matched by title or number).
     pub(crate) fn snippet(&self, text: &str, lang: &str) -> String {
-        let found = self.matches(text, unstemmed(lang));
+        let found = self.matches(text, unstemmed(lang), true);
         let mut best: (usize, Range<usize>) = (0, window(text, 0));
         for (i, hit) in found.iter().enumerate().take(MAX_CANDIDATES) {
             let start = lead_in(text, hit.start);
@@ -288,5 +308,35 @@ mod tests {
         assert!(!snippet.contains("wor…") && !snippet.contains("…ord"));
         let plain = highlighter("absent", None).snippet("Short text.", "en");
         assert_eq!(plain, "Short text.");
+    }
+
+    #[test]
+    fn a_snippet_of_a_text_with_many_matches_is_the_one_a_full_scan_gives() {
+        let h = highlighter("pipeline", None);
+        let text = (0..400)
+            .map(|i| if i % 7 == 3 { "pipeline" } else { "word" })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let text = format!("{text} the pipeline pipeline pipeline pipeline cluster");
+        let full = h.matches(&text, false, false);
+        let early = h.matches(&text, false, true);
+        assert!(early.len() < full.len(), "the scan stopped early");
+        assert_eq!(full[..early.len()], early[..]);
+        let mut best = (0, window(&text, 0));
+        for (i, hit) in full.iter().enumerate().take(MAX_CANDIDATES) {
+            let span = window(&text, lead_in(&text, hit.start));
+            let inside = full[i..].iter().take_while(|m| m.end <= span.end).count();
+            if inside > best.0 {
+                best = (inside, span);
+            }
+        }
+        let span = best.1;
+        let expected = format!(
+            "{}{}{}",
+            if span.start > 0 { "…" } else { "" },
+            render(&text, span.clone(), &full),
+            if span.end < text.len() { "…" } else { "" }
+        );
+        assert_eq!(h.snippet(&text, "en"), expected);
     }
 }

@@ -421,10 +421,49 @@ impl Store {
     /// Checks a revision against the domain rules and the site's languages, topics and
     /// spokespeople, so a bad reference is a field error rather than a constraint failure.
     async fn check_input(&self, kind: &Kind, lang: &str, input: &RevisionInput) -> Result<()> {
+        Ok(self.input_check().await?.check(kind, lang, input)?)
+    }
+
+    /// What [`InputCheck::check`] compares a revision with, read once for many revisions.
+    pub(crate) async fn input_check(&self) -> Result<InputCheck> {
+        Ok(InputCheck {
+            settings: self.site_settings().await?,
+            kinds: self.list_kinds().await?,
+            topics: self.list_topics().await?.iter().map(|t| t.id).collect(),
+            spokespeople: self
+                .list_spokespeople()
+                .await?
+                .iter()
+                .map(|s| s.id)
+                .collect(),
+        })
+    }
+}
+
+/// The site's settings, kinds, topics and spokespeople, to check revisions against.
+pub(crate) struct InputCheck {
+    pub settings: pressroom_core::settings::SiteSettings,
+    pub kinds: Vec<Kind>,
+    topics: Vec<pressroom_core::release::TopicId>,
+    spokespeople: Vec<pressroom_core::release::SpokespersonId>,
+}
+
+impl InputCheck {
+    /// Every problem with `input` as a `kind` text in `lang`.
+    pub(crate) fn check(
+        &self,
+        kind: &Kind,
+        lang: &str,
+        input: &RevisionInput,
+    ) -> Result<(), Invalid> {
         let mut invalid = input.validate(kind).err().unwrap_or_default();
-        let settings = self.site_settings().await?;
-        if settings.language(lang).is_none() {
-            let codes: Vec<&str> = settings.languages.iter().map(|l| l.code.as_str()).collect();
+        if self.settings.language(lang).is_none() {
+            let codes: Vec<&str> = self
+                .settings
+                .languages
+                .iter()
+                .map(|l| l.code.as_str())
+                .collect();
             invalid.push(
                 "lang",
                 format!(
@@ -433,24 +472,21 @@ impl Store {
                 ),
             );
         }
-        if !input.topic_ids.is_empty() {
-            let topics = self.list_topics().await?;
-            for id in &input.topic_ids {
-                if !topics.iter().any(|t| t.id == *id) {
-                    invalid.push("topic_ids", format!("there is no topic {id}"));
-                }
+        for id in &input.topic_ids {
+            if !self.topics.contains(id) {
+                invalid.push("topic_ids", format!("there is no topic {id}"));
             }
         }
         if let Some(id) = input.spokesperson_id
-            && !self.list_spokespeople().await?.iter().any(|s| s.id == id)
+            && !self.spokespeople.contains(&id)
         {
             invalid.push("spokesperson_id", format!("there is no spokesperson {id}"));
         }
-        Ok(invalid.into_result(())?)
+        invalid.into_result(())
     }
 }
 
-async fn insert_translation(
+pub(crate) async fn insert_translation(
     tx: &mut Transaction<'static, Any>,
     release_id: ReleaseId,
     lang: &str,
@@ -469,7 +505,7 @@ async fn insert_translation(
     Ok(row.try_get("id")?)
 }
 
-async fn insert_revision(
+pub(crate) async fn insert_revision(
     tx: &mut Transaction<'static, Any>,
     translation_id: TranslationId,
     seq: i64,

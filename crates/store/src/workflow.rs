@@ -361,7 +361,7 @@ async fn pending_correction(
 /// Makes the head revision live: numbers the release if this is its first publication,
 /// records the publication, and updates the translation. Returns the publication's instant,
 /// which a first publication may move past `now` (see `number_release`).
-async fn publish(
+pub(crate) async fn publish(
     tx: &mut Transaction<'static, Any>,
     translation: &Translation,
     correction: Option<&Correction>,
