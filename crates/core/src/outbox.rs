@@ -78,6 +78,13 @@ pub fn retry_delay(attempts: u32) -> SignedDuration {
     SignedDuration::from_secs(seconds)
 }
 
+/// What follows the `attempts`-th attempt when it failed: `Some(delay)` to try again after
+/// it, `None` to give up — when the failure is not worth retrying (`retryable` false: a 410,
+/// a refused bot) or the attempts are used up.
+pub fn after_failure(attempts: u32, retryable: bool) -> Option<SignedDuration> {
+    (retryable && attempts < MAX_ATTEMPTS).then(|| retry_delay(attempts))
+}
+
 /// The prefix of a webhook secret as shown to the person who sets up the receiver.
 const SECRET_PREFIX: &str = "whsec_";
 
@@ -235,6 +242,9 @@ mod tests {
         assert_eq!([secs(1), secs(2), secs(3), secs(4)], [30, 60, 120, 240]);
         assert_eq!(secs(12), 6 * 3600);
         assert_eq!(secs(1000), 6 * 3600);
+        assert_eq!(after_failure(3, true), Some(retry_delay(3)));
+        assert_eq!(after_failure(MAX_ATTEMPTS, true), None, "attempts used up");
+        assert_eq!(after_failure(1, false), None, "refused for good");
         let total: i64 = (1..MAX_ATTEMPTS).map(secs).sum();
         assert!((86_400..3 * 86_400).contains(&total), "{total}");
     }

@@ -11,7 +11,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::Invalid;
-use pressroom_core::outbox::{Event, MAX_ATTEMPTS, WebhookSecret, check_endpoint_url, retry_delay};
+use pressroom_core::outbox::{Event, WebhookSecret, after_failure, check_endpoint_url};
 use pressroom_core::release::{ReleaseId, RevisionId, TranslationId};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -433,7 +433,7 @@ impl Store {
     }
 
     /// Records how an attempt at a claimed delivery ended, and what comes next: sent, queued
-    /// again after [`retry_delay`], or failed once [`MAX_ATTEMPTS`] are used up. Returns the
+    /// again after the backoff, or failed (`core::outbox::after_failure`). Returns the
     /// delivery's new state.
     pub async fn finish_attempt(
         &self,
@@ -442,22 +442,25 @@ impl Store {
         at: Timestamp,
         duration: SignedDuration,
     ) -> Result<DeliveryState> {
-        let (state, status, detail) = match outcome {
+        let (state, next, status, detail) = match outcome {
             Outcome::Accepted { status } => (
                 DeliveryState::Sent,
+                delivery.next_attempt_at,
                 Some(*status),
                 format!("accepted with HTTP {status}"),
             ),
-            Outcome::Retry { status, detail } if delivery.attempts < MAX_ATTEMPTS => {
-                (DeliveryState::Queued, *status, detail.clone())
-            }
             Outcome::Retry { status, detail } | Outcome::GiveUp { status, detail } => {
-                (DeliveryState::Failed, *status, detail.clone())
+                let retryable = matches!(outcome, Outcome::Retry { .. });
+                match after_failure(delivery.attempts, retryable) {
+                    Some(delay) => (DeliveryState::Queued, at + delay, *status, detail.clone()),
+                    None => (
+                        DeliveryState::Failed,
+                        delivery.next_attempt_at,
+                        *status,
+                        detail.clone(),
+                    ),
+                }
             }
-        };
-        let next = match state {
-            DeliveryState::Queued => at + retry_delay(delivery.attempts),
-            _ => delivery.next_attempt_at,
         };
         let mut tx = self.write_tx().await?;
         sqlx::query(

@@ -18,6 +18,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::AppState;
+use crate::templates::html_escape;
 use crate::view::release_path;
 
 /// The longest a worker waits for new deliveries written by another server.
@@ -34,7 +35,7 @@ const MAX_DETAIL: usize = 300;
 
 /// The HTTP client deliveries are sent with: no redirects (a receiver's address is what the
 /// admin typed; following a redirect could send the signed message elsewhere), a timeout.
-pub fn client() -> reqwest::Client {
+pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
@@ -44,7 +45,6 @@ pub fn client() -> reqwest::Client {
             " (webhooks)"
         ))
         .build()
-        .expect("a client with rustls and no proxy settings to read")
 }
 
 /// Claims and sends what is due now, once; returns how many deliveries were attempted.
@@ -248,64 +248,88 @@ async fn telegram(state: &AppState, client: &reqwest::Client, delivery: &Deliver
     }
 }
 
-/// The text of a channel post, in the translation's language, as Telegram's HTML.
-async fn post_text(state: &AppState, delivery: &Delivery) -> Result<String, StoreError> {
+/// What both kinds of message say about the published text, read once per attempt.
+struct Facts {
+    translation: pressroom_core::release::Translation,
+    release: pressroom_core::release::Release,
+    settings: pressroom_core::settings::SiteSettings,
+    /// The page's full address.
+    url: String,
+    /// A correction's public note, or a withdrawal's explanation.
+    note: Option<String>,
+}
+
+async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreError> {
     let store = state.store();
     let translation = store.translation(delivery.translation_id).await?;
     let release = store.release(delivery.release_id).await?;
     let settings = store.site_settings().await?;
+    let url = format!(
+        "{}{}",
+        state.config().base_url.trim_end_matches('/'),
+        release_path(&translation.lang, &release, &translation.slug, &settings)
+    );
+    let note = match delivery.event {
+        Event::Corrected => store
+            .publications(delivery.translation_id)
+            .await?
+            .into_iter()
+            .find(|p| p.revision_id == delivery.revision_id)
+            .and_then(|p| p.correction)
+            .and_then(|c| c.note().map(str::to_owned)),
+        Event::Withdrawn => translation.withdrawal_explanation.clone(),
+        Event::Published => None,
+    };
+    Ok(Facts {
+        translation,
+        release,
+        settings,
+        url,
+        note,
+    })
+}
+
+/// The text of a channel post, in the translation's language, as Telegram's HTML.
+async fn post_text(state: &AppState, delivery: &Delivery) -> Result<String, StoreError> {
+    let store = state.store();
+    let Facts {
+        translation,
+        release,
+        settings,
+        url,
+        note,
+    } = facts(state, delivery).await?;
     let revision = store.revision(delivery.revision_id).await?;
     let lang = translation.lang.as_str();
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let base = state.config().base_url.trim_end_matches('/');
-    let url = format!(
-        "{base}{}",
-        release_path(lang, &release, &translation.slug, &settings)
-    );
     let i18n = &state.inner.i18n;
     let mut text = String::new();
-    let mut note = None;
-    match delivery.event {
-        Event::Corrected => {
-            text.push_str(&i18n.text(lang, "channel-correction", &[]));
-            text.push_str(": ");
-            note = store
-                .publications(delivery.translation_id)
-                .await?
-                .into_iter()
-                .find(|p| p.revision_id == delivery.revision_id)
-                .and_then(|p| p.correction)
-                .and_then(|c| c.note().map(str::to_owned));
-        }
-        Event::Withdrawn => {
-            text.push_str(&i18n.text(lang, "withdrawn", &[]));
-            text.push_str(": ");
-            note = translation.withdrawal_explanation.clone();
-        }
-        Event::Published => {}
+    let label = match delivery.event {
+        Event::Corrected => Some("channel-correction"),
+        Event::Withdrawn => Some("withdrawn"),
+        Event::Published => None,
+    };
+    if let Some(key) = label {
+        text.push_str(&i18n.text(lang, key, &[]));
+        text.push_str(": ");
     }
-    text.push_str(&format!("<b>{}</b>\n", escape(&revision.title)));
+    text.push_str(&format!("<b>{}</b>\n", html_escape(&revision.title)));
     let tz = settings.tz();
-    let mut facts = Vec::new();
+    let mut shown = Vec::new();
     if let Some(number) = release.display_number(&store.list_series().await?, lang, &tz) {
-        facts.push(number);
+        shown.push(number);
     }
     if let Some(first) = release.first_published_at {
-        facts.push(i18n.long_date(lang, first.to_zoned_datetime(tz).date()));
+        shown.push(i18n.long_date(lang, first.to_zoned_datetime(tz).date()));
     }
-    if !facts.is_empty() {
-        text.push_str(&escape(&facts.join(" · ")));
+    if !shown.is_empty() {
+        text.push_str(&html_escape(&shown.join(" · ")));
         text.push('\n');
     }
     if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
-        text.push_str(&escape(note.trim()));
+        text.push_str(&html_escape(note.trim()));
         text.push('\n');
     }
-    text.push_str(&escape(&url));
+    text.push_str(&html_escape(&url));
     Ok(text)
 }
 
@@ -337,40 +361,26 @@ async fn message(
     let store: &Store = state.store();
     let hook = store.webhook(delivery.target_id).await?;
     let secret = store.webhook_secret(delivery.target_id).await?;
-    let translation = store.translation(delivery.translation_id).await?;
-    let release = store.release(delivery.release_id).await?;
-    let settings = store.site_settings().await?;
+    let facts = facts(state, delivery).await?;
     let signed = store.signed_revision(delivery.revision_id).await?;
     let base = state.config().base_url.trim_end_matches('/');
-    let path = release_path(&translation.lang, &release, &translation.slug, &settings);
     let payload = &signed.payload;
     let field = |k: &str| payload.get(k).cloned().unwrap_or(serde_json::Value::Null);
     let mut data = json!({
         "release_id": delivery.release_id,
         "translation_id": delivery.translation_id,
         "revision_id": delivery.revision_id,
-        "language": translation.lang,
-        "kind": release.kind,
+        "language": facts.translation.lang,
+        "kind": facts.release.kind,
         "number": payload.get("number").and_then(|n| n.get("display")).cloned(),
         "title": field("title"),
-        "url": format!("{base}{path}"),
+        "url": facts.url,
         "signed_url": format!("{base}/api/v1/revisions/{}/signed.json", delivery.revision_id),
         "signed": signed,
     });
     match delivery.event {
-        Event::Corrected => {
-            let note = store
-                .publications(delivery.translation_id)
-                .await?
-                .into_iter()
-                .find(|p| p.revision_id == delivery.revision_id)
-                .and_then(|p| p.correction)
-                .and_then(|c| c.note().map(str::to_owned));
-            data["correction_note"] = json!(note);
-        }
-        Event::Withdrawn => {
-            data["explanation"] = json!(translation.withdrawal_explanation);
-        }
+        Event::Corrected => data["correction_note"] = json!(facts.note),
+        Event::Withdrawn => data["explanation"] = json!(facts.note),
         Event::Published => {}
     }
     let body = json!({
@@ -387,7 +397,14 @@ async fn message(
 
 /// Sends deliveries until `shutdown`: see the module docs.
 pub async fn follow(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let client = client();
+    let client = match client() {
+        Ok(client) => client,
+        Err(e) => {
+            // Deliveries stay queued (and visible on /admin/deliveries) until a restart.
+            tracing::error!(error = %e, "cannot make the HTTP client; nothing will be sent");
+            return;
+        }
+    };
     let mut committed = state.store().change_signal();
     loop {
         if *shutdown.borrow() {

@@ -108,7 +108,8 @@ fn formatter(
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
 }
 
-fn html_escape(text: &str) -> String {
+/// Escapes text for HTML (also what Telegram's HTML parse mode accepts).
+pub(crate) fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -147,7 +147,7 @@ async fn deliveries_reach_an_independent_receiver_signed(db: TestDb) {
             None,
         )
         .await;
-    let http = client();
+    let http = client().unwrap();
     assert_eq!(send_due(&site.state, &http).await.unwrap(), 3);
 
     let got = receiver.received();
@@ -279,7 +279,7 @@ async fn an_unreachable_receiver_never_blocks_publishing(db: TestDb) {
     add_receiver(&mut admin, &format!("http://127.0.0.1:{port}/in"), &[]).await;
     site.publish("Statement", "Body.", Timestamp::now(), None)
         .await;
-    assert_eq!(send_due(&site.state, &client()).await.unwrap(), 1);
+    assert_eq!(send_due(&site.state, &client().unwrap()).await.unwrap(), 1);
     let all = site
         .db
         .store
@@ -415,7 +415,7 @@ async fn channels_get_posts_in_their_language(db: TestDb) {
     site.db
         .submit_and_approve(id, people, Timestamp::now())
         .await;
-    let http = client();
+    let http = client().unwrap();
     assert_eq!(
         send_due(&site.state, &http).await.unwrap(),
         2,
