@@ -80,14 +80,21 @@ impl DeliveryState {
         }
     }
 
+    /// Every state, in the order a delivery goes through them.
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Queued,
+        DeliveryState::Sending,
+        DeliveryState::Sent,
+        DeliveryState::Failed,
+    ];
+
+    /// The state named `text` (as [`DeliveryState::as_str`] writes it).
+    pub fn from_name(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     fn parse(text: &str) -> Result<Self> {
-        Ok(match text {
-            "queued" => DeliveryState::Queued,
-            "sending" => DeliveryState::Sending,
-            "sent" => DeliveryState::Sent,
-            "failed" => DeliveryState::Failed,
-            other => return Err(StoreError::Corrupt(format!("delivery state `{other}`"))),
-        })
+        Self::from_name(text).ok_or_else(|| StoreError::Corrupt(format!("delivery state `{text}`")))
     }
 }
 

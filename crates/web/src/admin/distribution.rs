@@ -219,17 +219,13 @@ struct DeliveriesQuery {
 }
 
 fn parse_state(text: &str) -> Result<Option<DeliveryState>, WebError> {
-    Ok(match text {
-        "" => None,
-        "queued" => Some(DeliveryState::Queued),
-        "sending" => Some(DeliveryState::Sending),
-        "sent" => Some(DeliveryState::Sent),
-        "failed" => Some(DeliveryState::Failed),
-        other => {
-            return Err(WebError::BadRequest(format!(
-                "`{other}` is not a delivery state; use queued, sending, sent or failed."
-            )));
-        }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    DeliveryState::from_name(text).map(Some).ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "`{text}` is not a delivery state; use queued, sending, sent or failed."
+        ))
     })
 }
 
@@ -278,7 +274,7 @@ async fn deliveries(
         &state,
         "admin/deliveries.html",
         Some(&signed),
-        context! { rows, stats, more, page_no, state_filter => q.state, states => ["queued", "sending", "sent", "failed"] },
+        context! { rows, stats, more, page_no, state_filter => q.state, states => DeliveryState::ALL.map(DeliveryState::as_str) },
     )
 }
 
