@@ -4,13 +4,13 @@
 
 use jiff::Timestamp;
 use pressroom_core::Invalid;
-use pressroom_core::outbox::{Event, check_bot_token, check_chat_id, check_endpoint_url};
+use pressroom_core::outbox::{check_bot_token, check_chat_id, check_endpoint_url};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{NewAuditEntry, append};
-use crate::receivers::Receiver;
+use crate::receivers::{Receiver, events_column, events_of};
 use crate::rows::{instant, micros};
 use crate::{By, Result, Store};
 
@@ -61,7 +61,6 @@ pub struct NewChannel {
 }
 
 fn channel_from_row(row: &AnyRow) -> Result<Channel> {
-    let events: String = row.try_get("events")?;
     Ok(Channel {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
@@ -69,33 +68,11 @@ fn channel_from_row(row: &AnyRow) -> Result<Channel> {
         chat_id: row.try_get("chat_id")?,
         api_base: row.try_get("api_base")?,
         lang: row.try_get("lang")?,
-        events: events
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        events: events_of(row)?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         disabled_reason: row.try_get("disabled_reason")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
-}
-
-/// The events as stored: known names only, sorted, comma-separated; errors go to `invalid`.
-pub(crate) fn events_column(names: &[String], invalid: &mut Invalid) -> String {
-    let mut events = Vec::new();
-    for name in names {
-        match name.parse::<Event>() {
-            Ok(event) if !events.contains(&event) => events.push(event),
-            Ok(_) => {}
-            Err(message) => invalid.push("events", message),
-        }
-    }
-    events.sort();
-    events
-        .iter()
-        .map(|e| e.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 impl Store {

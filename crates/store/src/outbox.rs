@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{NewAuditEntry, append};
-use crate::receivers::Receiver;
+use crate::receivers::{Receiver, events_column, events_of};
 use crate::rows::{instant, micros, sql};
 use crate::{Backend, By, Result, Store, StoreError};
 
@@ -231,16 +231,11 @@ fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
 }
 
 fn webhook_from_row(row: &AnyRow) -> Result<Webhook> {
-    let events: String = row.try_get("events")?;
     Ok(Webhook {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
         description: row.try_get("description")?,
-        events: events
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        events: events_of(row)?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         disabled_reason: row.try_get("disabled_reason")?,
         created_at: instant(row.try_get("created_at")?)?,
@@ -328,7 +323,7 @@ fn check_new_webhook(new: &NewWebhook) -> Result<(String, String)> {
             format!("keep the description under {MAX_DESCRIPTION} characters"),
         );
     }
-    let events = crate::channels::events_column(&new.events, &mut invalid);
+    let events = events_column(&new.events, &mut invalid);
     invalid.into_result(())?;
     Ok((url, events))
 }

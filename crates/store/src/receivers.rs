@@ -1,6 +1,9 @@
 //! What webhook receivers and messaging channels share in storage: one row each, a secret the
-//! sender alone reads (a signing secret, a bot token), and an on/off switch that is audited.
+//! sender alone reads (a signing secret, a bot token), the events they take, and an on/off
+//! switch that is audited.
 
+use pressroom_core::Invalid;
+use pressroom_core::outbox::Event;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -40,6 +43,34 @@ impl Receiver {
             Receiver::Channel => "token",
         }
     }
+}
+
+/// The events as stored: known names only, sorted, comma-separated; errors go to `invalid`.
+pub(crate) fn events_column(names: &[String], invalid: &mut Invalid) -> String {
+    let mut events = Vec::new();
+    for name in names {
+        match name.parse::<Event>() {
+            Ok(event) if !events.contains(&event) => events.push(event),
+            Ok(_) => {}
+            Err(message) => invalid.push("events", message),
+        }
+    }
+    events.sort();
+    events
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The events a receiver's row takes; empty means every event.
+pub(crate) fn events_of(row: &AnyRow) -> Result<Vec<String>> {
+    let events: String = row.try_get("events")?;
+    Ok(events
+        .split(',')
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 impl Store {
