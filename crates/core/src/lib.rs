@@ -34,6 +34,7 @@ pub mod release;
 pub mod settings;
 pub mod signing;
 pub mod slug;
+pub mod subscription;
 pub mod totp;
 pub mod user;
 pub mod validate;

@@ -21,10 +21,14 @@ pub enum Event {
     Corrected,
     /// A published translation was withdrawn.
     Withdrawn,
+    /// Not a release event: a mail to a subscriber about the subscription itself (the
+    /// double opt-in link, or "you are already subscribed" with the link to manage it), sent
+    /// through the outbox so it is retried like any message. Never offered to receivers.
+    Subscription,
 }
 
 impl Event {
-    /// Every event, in the order forms offer them.
+    /// Every release event, in the order forms offer them.
     pub const ALL: [Event; 3] = [Event::Published, Event::Corrected, Event::Withdrawn];
 
     /// The event's name on the wire and in the database.
@@ -33,7 +37,16 @@ impl Event {
             Event::Published => "release.published",
             Event::Corrected => "release.corrected",
             Event::Withdrawn => "release.withdrawn",
+            Event::Subscription => "subscription.mail",
         }
+    }
+
+    /// The event of a stored delivery: a release event or [`Event::Subscription`].
+    pub fn from_stored(name: &str) -> Option<Event> {
+        if name == Event::Subscription.as_str() {
+            return Some(Event::Subscription);
+        }
+        name.parse().ok()
     }
 }
 
@@ -232,6 +245,14 @@ mod tests {
         for event in Event::ALL {
             assert_eq!(event.as_str().parse::<Event>(), Ok(event));
         }
+        assert!(
+            "subscription.mail".parse::<Event>().is_err(),
+            "not a release event"
+        );
+        assert_eq!(
+            Event::from_stored("subscription.mail"),
+            Some(Event::Subscription)
+        );
         let err = "release.deleted".parse::<Event>().unwrap_err();
         assert!(err.contains("release.published"), "{err}");
     }
