@@ -16,7 +16,7 @@ use crate::rows::{from_json, instant, micros, to_json};
 use crate::users::By;
 use crate::{Result, Store, StoreError};
 
-const SITE_SETTINGS_KEY: &str = "site";
+pub(crate) const SITE_SETTINGS_KEY: &str = "site";
 
 impl Store {
     /// Ends a change to the reference data: audits it, commits, and tells the listeners what

@@ -67,6 +67,9 @@ pub struct StreamEntry {
 pub(crate) struct Listeners {
     list: Arc<RwLock<Vec<Arc<dyn ChangeListener>>>>,
     committed: Arc<watch::Sender<u64>>,
+    /// Bumped when deliveries are written without a change (mails about a subscription), so
+    /// this process's sender wakes for them too.
+    outbox: Arc<watch::Sender<u64>>,
 }
 
 impl Default for Listeners {
@@ -74,6 +77,7 @@ impl Default for Listeners {
         Self {
             list: Arc::default(),
             committed: Arc::new(watch::channel(0).0),
+            outbox: Arc::new(watch::channel(0).0),
         }
     }
 }
@@ -204,6 +208,17 @@ impl Store {
     /// [`Store::watch_stream`] runs (at once on PostgreSQL, within a poll on SQLite).
     pub fn change_signal(&self) -> watch::Receiver<u64> {
         self.listeners.committed.subscribe()
+    }
+
+    /// Wakes this process's outbox sender for deliveries written without a change.
+    pub fn outbox_signal(&self) -> watch::Receiver<u64> {
+        self.listeners.outbox.subscribe()
+    }
+
+    pub(crate) fn notify_outbox(&self) {
+        self.listeners
+            .outbox
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Raises the value [`Store::change_signal`] gives, if `seq` is newer: the stream's head

@@ -70,10 +70,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0009_outbox.sql"),
         postgres: include_str!("migrations/postgres/0009_outbox.sql"),
     },
+    Migration {
+        version: 10,
+        name: "subscribers",
+        sqlite: include_str!("migrations/sqlite/0010_subscribers.sql"),
+        postgres: include_str!("migrations/postgres/0010_subscribers.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

@@ -13,6 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use pressroom_core::Invalid;
 use pressroom_core::outbox::{Event, WebhookSecret, after_failure, check_endpoint_url};
 use pressroom_core::release::{ReleaseId, RevisionId, TranslationId};
+use pressroom_core::subscription::next_digest_at;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -213,9 +214,8 @@ fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
         message_id: row.try_get("message_id")?,
         channel: row.try_get("channel")?,
         target_id: row.try_get("target_id")?,
-        event: event
-            .parse()
-            .map_err(|e: String| StoreError::Corrupt(format!("delivery event: {e}")))?,
+        event: Event::from_stored(&event)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery event `{event}`")))?,
         change_seq: u64::try_from(row.try_get::<i64, _>("change_seq")?).unwrap_or_default(),
         release_id: row.try_get("release_id")?,
         translation_id: row.try_get("translation_id")?,
@@ -305,7 +305,51 @@ pub(crate) async fn enqueue(
     .bind(lang)
     .execute(&mut **tx)
     .await?;
-    Ok(webhooks.rows_affected() + channels.rows_affected())
+    let mails = enqueue_mails(tx, publication).await?;
+    Ok(webhooks.rows_affected() + channels.rows_affected() + mails)
+}
+
+/// Writes the e-mail deliveries of a publication. A first publication goes to every confirmed
+/// subscriber whose choices it matches (language, kind, a topic of the revision), due now for
+/// those who want each release and at the next digest hour for the daily ones. A correction
+/// or withdrawal goes to everyone who was sent the first version (and is still subscribed),
+/// whatever their choices are now.
+async fn enqueue_mails(
+    tx: &mut Transaction<'static, Any>,
+    publication: &Publication<'_>,
+) -> Result<u64> {
+    let settings = sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(crate::catalog::SITE_SETTINGS_KEY)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let settings: pressroom_core::settings::SiteSettings = match settings {
+        Some(row) => crate::rows::from_json(&row.try_get::<String, _>("value")?, "site settings")?,
+        None => Default::default(),
+    };
+    let digest_at = next_digest_at(publication.at, &settings.tz());
+    let audience = match publication.event {
+        Event::Published => {
+            "(s.langs = '' OR (',' || s.langs || ',') LIKE $9)              AND (s.kinds = '' OR (',' || s.kinds || ',') LIKE                   (SELECT '%,' || r.kind || ',%' FROM releases r WHERE r.id = $4))              AND (s.topics = '' OR EXISTS (SELECT 1 FROM revision_topics rt                   JOIN topics t ON t.id = rt.topic_id WHERE rt.revision_id = $6                   AND (',' || s.topics || ',') LIKE ('%,' || t.slug || ',%')))"
+        }
+        _ => {
+            "$9 <> '' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.channel IN ('email', 'digest')              AND d.target_id = s.id AND d.translation_id = $5              AND d.event = 'release.published' AND d.state <> 'failed')"
+        }
+    };
+    let done = sqlx::query(sql(format!(
+        "INSERT INTO deliveries (message_id, channel, target_id, event, change_seq, release_id,          translation_id, revision_id, occurred_at, state, attempts, next_attempt_at, created_at)          SELECT $1 || s.id, CASE WHEN s.frequency = 'daily' THEN 'digest' ELSE 'email' END,          s.id, $2, $3, $4, $5, $6, $7, 'queued', 0,          CASE WHEN s.frequency = 'daily' THEN $8 ELSE $7 END, $7          FROM subscribers s WHERE s.state = 'confirmed' AND {audience}"
+    )))
+    .bind(format!("msg_{}_email_", publication.seq))
+    .bind(publication.event.as_str())
+    .bind(publication.seq as i64)
+    .bind(publication.release_id)
+    .bind(publication.translation_id)
+    .bind(publication.revision_id)
+    .bind(micros(publication.at))
+    .bind(micros(digest_at))
+    .bind(format!("%,{},%", publication.lang))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 fn check_new_webhook(new: &NewWebhook) -> Result<(String, String)> {
@@ -431,6 +475,47 @@ impl Store {
             .map(delivery_from_row)
             .collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
+        Ok(claimed)
+    }
+
+    /// Claims the rest of a daily subscriber's due digest deliveries, to go in the same mail
+    /// as one already claimed: `subscriber`'s `digest` rows that are queued and due (or whose
+    /// claim lapsed), except those in `claimed`.
+    pub async fn claim_digest(
+        &self,
+        subscriber: i64,
+        claimed: &[i64],
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Vec<Delivery>> {
+        let skip_locked = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let except = if claimed.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = claimed.iter().map(i64::to_string).collect();
+            format!(" AND id NOT IN ({})", ids.join(", "))
+        };
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query(sql(format!(
+            "UPDATE deliveries SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM deliveries WHERE channel = 'digest' AND target_id = $3 \
+             AND ((state = 'queued' AND next_attempt_at <= $2) OR (state = 'sending' AND lease_until < $2)){except} \
+             ORDER BY id{skip_locked}) RETURNING {DELIVERY_COLUMNS}"
+        )))
+        .bind(micros(now + lease))
+        .bind(micros(now))
+        .bind(subscriber)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
 
