@@ -42,6 +42,9 @@ pub enum WebError {
     /// The media storage failed.
     #[error(transparent)]
     Media(#[from] pressroom_media::StorageError),
+    /// The `[mail]` configuration cannot be used; the message says what to fix.
+    #[error("{0}")]
+    Mail(String),
 }
 
 /// How a failure is answered: the status and, for problem documents, a type name and a title.
@@ -111,6 +114,7 @@ impl WebError {
             WebError::Store(e) => store_answer(e),
             WebError::Template(_)
             | WebError::Theme(_)
+            | WebError::Mail(_)
             | WebError::Media(_)
             | WebError::Search(_) => answer_of(
                 StatusCode::INTERNAL_SERVER_ERROR,

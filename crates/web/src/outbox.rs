@@ -8,6 +8,7 @@
 //! other servers. A receiver that hangs costs one worker slot for [`TIMEOUT`], never a
 //! publication: deliveries are already committed when they are sent.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -17,9 +18,9 @@ use pressroom_store::{Delivery, DeliveryState, Outcome, Store, StoreError};
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::AppState;
 use crate::templates::html_escape;
 use crate::view::release_path;
+use crate::{AppState, mail};
 
 /// The longest a worker waits for new deliveries written by another server.
 pub const POLL: Duration = Duration::from_secs(2);
@@ -51,62 +52,38 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
 /// [`follow`] calls it in a loop; tests call it directly.
 pub async fn send_due(state: &AppState, client: &reqwest::Client) -> Result<usize, StoreError> {
     let store = state.store();
-    let claimed = store
-        .claim_deliveries(Timestamp::now(), BATCH, LEASE)
-        .await?;
+    let now = Timestamp::now();
+    let claimed = store.claim_deliveries(now, BATCH, LEASE).await?;
     let count = claimed.len();
-    let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(claimed)
-        .map(|delivery| async move {
+    let units = messages(store, claimed, now).await?;
+    let facts = read_facts(state, &units).await;
+    let facts = &facts;
+    let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(units)
+        .map(|unit| async move {
             let started = Timestamp::now();
-            let outcome = attempt(state, client, &delivery).await;
+            let outcome = attempt(state, client, &unit, facts).await;
             let finished = Timestamp::now();
-            let new_state = store
-                .finish_attempt(
-                    &delivery,
-                    &outcome,
-                    finished,
-                    finished.duration_since(started),
-                )
-                .await?;
-            state.metrics().record_delivery(new_state);
-            if let Outcome::GiveUp {
-                status: Some(status),
-                ..
-            } = outcome
-            {
-                // A receiver that said "stop" (Standard Webhooks: 410 Gone), or a channel
-                // the Bot API refuses for good: switched off until an admin switches it on.
-                let by = pressroom_store::By::Cli;
-                match delivery.channel.as_str() {
-                    "webhook" if status == 410 => {
-                        let reason = Some("the receiver answered 410 Gone");
-                        store
-                            .set_webhook_enabled(delivery.target_id, false, reason, by)
-                            .await?
-                    }
-                    "telegram" => {
-                        let reason = format!("the Bot API refused a post with HTTP {status}");
-                        store
-                            .set_channel_enabled(delivery.target_id, false, Some(&reason), by)
-                            .await?
-                    }
-                    _ => {}
-                }
+            for delivery in &unit {
+                let new_state = store
+                    .finish_attempt(
+                        delivery,
+                        &outcome,
+                        finished,
+                        finished.duration_since(started),
+                    )
+                    .await?;
+                state.metrics().record_delivery(new_state);
+                log_attempt(delivery, new_state, &outcome);
             }
-            match new_state {
-                DeliveryState::Failed => tracing::warn!(
-                    delivery = delivery.id,
-                    attempts = delivery.attempts,
-                    ?outcome,
-                    "delivery failed for good"
-                ),
-                DeliveryState::Queued => tracing::info!(
-                    delivery = delivery.id,
-                    attempts = delivery.attempts,
-                    ?outcome,
-                    "delivery will be retried"
-                ),
-                _ => {}
+            if let (
+                Outcome::GiveUp {
+                    status: Some(status),
+                    ..
+                },
+                Some(delivery),
+            ) = (&outcome, unit.first())
+            {
+                switch_off(store, delivery, *status).await?;
             }
             Ok(())
         })
@@ -117,11 +94,145 @@ pub async fn send_due(state: &AppState, client: &reqwest::Client) -> Result<usiz
     Ok(count)
 }
 
-/// One attempt, by the delivery's channel.
-async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
+/// Switches a receiver off that said "stop" (Standard Webhooks: 410 Gone), or a channel the
+/// Bot API refuses for good, until an admin switches it on.
+async fn switch_off(store: &Store, delivery: &Delivery, status: u16) -> Result<(), StoreError> {
+    let by = pressroom_store::By::Cli;
     match delivery.channel.as_str() {
-        "webhook" => webhook(state, client, delivery).await,
-        "telegram" => telegram(state, client, delivery).await,
+        "webhook" if status == 410 => {
+            let reason = Some("the receiver answered 410 Gone");
+            store
+                .set_webhook_enabled(delivery.target_id, false, reason, by)
+                .await
+        }
+        "telegram" => {
+            let reason = format!("the Bot API refused a post with HTTP {status}");
+            store
+                .set_channel_enabled(delivery.target_id, false, Some(&reason), by)
+                .await
+        }
+        _ => Ok(()),
+    }
+}
+
+fn log_attempt(delivery: &Delivery, new_state: DeliveryState, outcome: &Outcome) {
+    match new_state {
+        DeliveryState::Failed => tracing::warn!(
+            delivery = delivery.id,
+            attempts = delivery.attempts,
+            ?outcome,
+            "delivery failed for good"
+        ),
+        DeliveryState::Queued => tracing::info!(
+            delivery = delivery.id,
+            attempts = delivery.attempts,
+            ?outcome,
+            "delivery will be retried"
+        ),
+        _ => {}
+    }
+}
+
+/// The claimed deliveries as messages: one each, except a daily subscriber's digest rows,
+/// which go together in one mail (with any of its due digest rows another round left).
+async fn messages(
+    store: &Store,
+    claimed: Vec<Delivery>,
+    now: Timestamp,
+) -> Result<Vec<Vec<Delivery>>, StoreError> {
+    let mut units: Vec<Vec<Delivery>> = Vec::new();
+    let mut digests: HashMap<i64, usize> = HashMap::new();
+    for delivery in claimed {
+        if delivery.channel == "digest" {
+            if let Some(&at) = digests.get(&delivery.target_id) {
+                units[at].push(delivery);
+                continue;
+            }
+            digests.insert(delivery.target_id, units.len());
+        }
+        units.push(vec![delivery]);
+    }
+    for (subscriber, at) in digests {
+        let ids: Vec<i64> = units[at].iter().map(|d| d.id).collect();
+        let more = store.claim_digest(subscriber, &ids, now, LEASE).await?;
+        units[at].extend(more);
+        units[at].sort_by_key(|d| d.id);
+    }
+    Ok(units)
+}
+
+/// What a delivery's message says about a publication: the same for every receiver of it.
+type FactsKey = (i64, i64, Event);
+
+fn facts_key(delivery: &Delivery) -> FactsKey {
+    (
+        delivery.translation_id,
+        delivery.revision_id,
+        delivery.event,
+    )
+}
+
+/// Reads the facts of every publication the messages are about, once each: a publication
+/// mailed to ten thousand subscribers is read once per round, not per mail.
+async fn read_facts(
+    state: &AppState,
+    units: &[Vec<Delivery>],
+) -> HashMap<FactsKey, Result<Facts, String>> {
+    let mut all = HashMap::new();
+    for delivery in units.iter().flatten() {
+        if delivery.event == Event::Subscription {
+            continue;
+        }
+        let key = facts_key(delivery);
+        if let std::collections::hash_map::Entry::Vacant(slot) = all.entry(key) {
+            slot.insert(facts(state, delivery).await.map_err(|e| e.to_string()));
+        }
+    }
+    all
+}
+
+/// One attempt at a message, by its channel.
+async fn attempt(
+    state: &AppState,
+    client: &reqwest::Client,
+    unit: &[Delivery],
+    facts: &HashMap<FactsKey, Result<Facts, String>>,
+) -> Outcome {
+    let Some(first) = unit.first() else {
+        return Outcome::GiveUp {
+            status: None,
+            detail: "nothing to send".to_owned(),
+        };
+    };
+    let fact = |delivery: &Delivery| match facts.get(&facts_key(delivery)) {
+        Some(Ok(f)) => Ok(f),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err("the publication could not be read".to_owned()),
+    };
+    let given_up = |e: String| Outcome::GiveUp {
+        status: None,
+        detail: format!("the message could not be built: {e}"),
+    };
+    match first.channel.as_str() {
+        "subscription" => mail::subscription_mail(state, first).await,
+        "email" | "digest" => {
+            let mut items = Vec::with_capacity(unit.len());
+            for delivery in unit {
+                match fact(delivery) {
+                    Ok(f) => items.push((delivery, f)),
+                    Err(e) => return given_up(e),
+                }
+            }
+            mail::release_mail(state, &items).await
+        }
+        "webhook" => match fact(first) {
+            Ok(f) => webhook(state, client, first, f).await,
+            Err(e) => given_up(e),
+        },
+        "telegram" => match fact(first) {
+            Ok(f) => telegram(state, client, first, f).await,
+            Err(e) => given_up(e),
+        },
         other => Outcome::GiveUp {
             status: None,
             detail: format!("unknown channel `{other}`"),
@@ -130,8 +241,13 @@ async fn attempt(state: &AppState, client: &reqwest::Client, delivery: &Delivery
 }
 
 /// Builds the signed webhook message and POSTs it.
-async fn webhook(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
-    let (url, secret, body) = match message(state, delivery).await {
+async fn webhook(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: &Delivery,
+    facts: &Facts,
+) -> Outcome {
+    let (url, secret, body) = match message(state, delivery, facts).await {
         Ok(parts) => parts,
         Err(e) => {
             return Outcome::GiveUp {
@@ -202,13 +318,17 @@ async fn judge(
 /// page's address; a correction or withdrawal says so first, with its note. The Bot API's
 /// 400 (bad chat, bad text), 401 (bad token) and 403 (the bot is not in the channel) need a
 /// person to fix the channel, so they give up at once; 429 and 5xx are retried.
-async fn telegram(state: &AppState, client: &reqwest::Client, delivery: &Delivery) -> Outcome {
+async fn telegram(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: &Delivery,
+    facts: &Facts,
+) -> Outcome {
     let built = async {
         let store = state.store();
         let channel = store.channel(delivery.target_id).await?;
         let token = store.channel_token(delivery.target_id).await?;
-        let text = post_text(state, delivery).await?;
-        Ok::<_, StoreError>((channel, token, text))
+        Ok::<_, StoreError>((channel, token, post_text(state, delivery, facts)))
     };
     let (channel, token, text) = match built.await {
         Ok(parts) => parts,
@@ -248,15 +368,19 @@ async fn telegram(state: &AppState, client: &reqwest::Client, delivery: &Deliver
     }
 }
 
-/// What both kinds of message say about the published text, read once per attempt.
-struct Facts {
-    translation: pressroom_core::release::Translation,
-    release: pressroom_core::release::Release,
-    settings: pressroom_core::settings::SiteSettings,
+/// What every kind of message says about the published text, read once per round.
+pub(crate) struct Facts {
+    pub(crate) translation: pressroom_core::release::Translation,
+    pub(crate) release: pressroom_core::release::Release,
+    /// The revision published (or withdrawn).
+    pub(crate) revision: pressroom_core::release::Revision,
+    pub(crate) settings: pressroom_core::settings::SiteSettings,
+    pub(crate) kinds: Vec<pressroom_core::release::Kind>,
+    pub(crate) series: Vec<pressroom_core::numbering::NumberSeries>,
     /// The page's full address.
-    url: String,
+    pub(crate) url: String,
     /// A correction's public note, or a withdrawal's explanation.
-    note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreError> {
@@ -278,9 +402,12 @@ async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreErro
             .and_then(|p| p.correction)
             .and_then(|c| c.note().map(str::to_owned)),
         Event::Withdrawn => translation.withdrawal_explanation.clone(),
-        Event::Published => None,
+        Event::Published | Event::Subscription => None,
     };
     Ok(Facts {
+        revision: store.revision(delivery.revision_id).await?,
+        kinds: store.list_kinds().await?,
+        series: store.list_series().await?,
         translation,
         release,
         settings,
@@ -290,47 +417,43 @@ async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreErro
 }
 
 /// The text of a channel post, in the translation's language, as Telegram's HTML.
-async fn post_text(state: &AppState, delivery: &Delivery) -> Result<String, StoreError> {
-    let store = state.store();
-    let Facts {
-        translation,
-        release,
-        settings,
-        url,
-        note,
-    } = facts(state, delivery).await?;
-    let revision = store.revision(delivery.revision_id).await?;
-    let lang = translation.lang.as_str();
+fn post_text(state: &AppState, delivery: &Delivery, facts: &Facts) -> String {
+    let lang = facts.translation.lang.as_str();
     let i18n = &state.inner.i18n;
     let mut text = String::new();
-    let label = match delivery.event {
-        Event::Corrected => Some("channel-correction"),
-        Event::Withdrawn => Some("withdrawn"),
-        Event::Published => None,
-    };
-    if let Some(key) = label {
+    if let Some(key) = event_label(delivery.event) {
         text.push_str(&i18n.text(lang, key, &[]));
         text.push_str(": ");
     }
-    text.push_str(&format!("<b>{}</b>\n", html_escape(&revision.title)));
-    let tz = settings.tz();
+    text.push_str(&format!("<b>{}</b>\n", html_escape(&facts.revision.title)));
+    let tz = facts.settings.tz();
     let mut shown = Vec::new();
-    if let Some(number) = release.display_number(&store.list_series().await?, lang, &tz) {
+    if let Some(number) = facts.release.display_number(&facts.series, lang, &tz) {
         shown.push(number);
     }
-    if let Some(first) = release.first_published_at {
+    if let Some(first) = facts.release.first_published_at {
         shown.push(i18n.long_date(lang, first.to_zoned_datetime(tz).date()));
     }
     if !shown.is_empty() {
         text.push_str(&html_escape(&shown.join(" · ")));
         text.push('\n');
     }
-    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+    if let Some(note) = facts.note.as_deref().filter(|n| !n.trim().is_empty()) {
         text.push_str(&html_escape(note.trim()));
         text.push('\n');
     }
-    text.push_str(&html_escape(&url));
-    Ok(text)
+    text.push_str(&html_escape(&facts.url));
+    text
+}
+
+/// The interface string that heads a message about `event`, if any: a correction or a
+/// withdrawal says so before the headline.
+pub(crate) fn event_label(event: Event) -> Option<&'static str> {
+    match event {
+        Event::Corrected => Some("channel-correction"),
+        Event::Withdrawn => Some("withdrawn"),
+        Event::Published | Event::Subscription => None,
+    }
 }
 
 /// A transport error in words an admin can act on.
@@ -357,11 +480,11 @@ fn describe(e: &reqwest::Error) -> String {
 async fn message(
     state: &AppState,
     delivery: &Delivery,
+    facts: &Facts,
 ) -> Result<(String, pressroom_core::outbox::WebhookSecret, Vec<u8>), StoreError> {
     let store: &Store = state.store();
     let hook = store.webhook(delivery.target_id).await?;
     let secret = store.webhook_secret(delivery.target_id).await?;
-    let facts = facts(state, delivery).await?;
     let signed = store.signed_revision(delivery.revision_id).await?;
     let base = state.config().base_url.trim_end_matches('/');
     let payload = &signed.payload;
@@ -381,7 +504,7 @@ async fn message(
     match delivery.event {
         Event::Corrected => data["correction_note"] = json!(facts.note),
         Event::Withdrawn => data["explanation"] = json!(facts.note),
-        Event::Published => {}
+        Event::Published | Event::Subscription => {}
     }
     let body = json!({
         "type": delivery.event.as_str(),
@@ -406,6 +529,7 @@ pub async fn follow(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     };
     let mut committed = state.store().change_signal();
+    let mut outbox = state.store().outbox_signal();
     loop {
         if *shutdown.borrow() {
             break;
@@ -431,6 +555,7 @@ pub async fn follow(state: AppState, mut shutdown: watch::Receiver<bool>) {
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             _ = committed.changed() => {}
+            _ = outbox.changed() => {}
             _ = shutdown.changed() => {}
         }
     }
