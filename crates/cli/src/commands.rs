@@ -192,6 +192,7 @@ pub(crate) async fn serve_store(
         api_auth_failures_per_minute: config.api_auth_failures_per_minute,
         search_dir: Some(config.search_dir()),
         trusted_proxies: config.trusted_proxies.clone(),
+        mail: config.mail.clone(),
     };
     let state = AppState::new(store.clone(), web, Some(config.media_storage()?))
         .map_err(|e| anyhow::anyhow!("{e}; is another pressroom serving this data folder?"))?;

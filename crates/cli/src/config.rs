@@ -80,6 +80,8 @@ pub struct Config {
     pub trusted_proxies: pressroom_web::TrustedProxies,
     /// Days change-stream entries are kept before pruning (at least 1).
     pub change_retention_days: usize,
+    /// The `[mail]` section: the SMTP server of e-mail subscriptions, if there are any.
+    pub mail: Option<pressroom_web::MailConfig>,
 }
 
 /// A configuration value that cannot be used.
@@ -145,6 +147,7 @@ const KEYS: &[&str] = &[
     "api_auth_failures_per_minute",
     "trusted_proxies",
     "change_retention_days",
+    "mail",
 ];
 
 impl Config {
@@ -338,7 +341,10 @@ impl Config {
         let media_store = env_var("PRESSROOM_MEDIA_STORE")
             .or(get("media_store")?)
             .unwrap_or_default();
+        let mail =
+            crate::mail_config::read(file_values.as_ref().map(|(p, t)| (p.as_path(), t)), env)?;
         Ok(Self {
+            mail,
             media_store,
             header_timeout_secs,
             idle_timeout_secs,
@@ -522,6 +528,18 @@ change_retention_days = {DEFAULT_CHANGE_RETENTION_DAYS}
 # /metrics answers loopback addresses only, unless this bearer token is sent
 # (Authorization: Bearer TOKEN), e.g. by a Prometheus on another host.
 # metrics_token = "a long random string"
+
+# E-mail subscriptions need an SMTP server to hand mail to; without this section the site
+# has none. security is starttls (port 587), tls (465) or none (a relay on this machine).
+# The password may come from PRESSROOM_MAIL_PASSWORD instead.
+# [mail]
+# host = "smtp.example.org"
+# port = 587
+# security = "starttls"
+# username = "press"
+# password = "…"
+# from = "Press service <press@example.org>"
+# (Sections come last in this file: a setting below a [section] line belongs to it.)
 "#
     )
 }

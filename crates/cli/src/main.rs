@@ -6,6 +6,7 @@ mod authenticity;
 mod commands;
 mod config;
 mod demo;
+mod mail_config;
 mod media;
 mod progress;
 mod serve;
