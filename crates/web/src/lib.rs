@@ -37,6 +37,7 @@ mod error;
 mod headers;
 mod health;
 mod i18n;
+mod mail;
 mod media;
 mod metrics;
 pub mod outbox;
@@ -57,6 +58,7 @@ use tower_http::trace::TraceLayer;
 pub use api::openapi_json;
 pub use client::TrustedProxies;
 pub use error::WebError;
+pub use mail::{MailConfig, MailSecurity};
 pub use metrics::Metrics;
 
 pub use media::{BannerUpload, UploadFailure};
@@ -86,6 +88,9 @@ pub struct WebConfig {
     /// The proxies (load balancers) whose `X-Forwarded-For` names the client, for throttling
     /// and the audit log; loopback by default.
     pub trusted_proxies: TrustedProxies,
+    /// Where subscribers' mail is handed over; without it there are no e-mail subscriptions
+    /// (the form and the footer's short form are not shown).
+    pub mail: Option<MailConfig>,
 }
 
 /// What every request handler can reach.
@@ -106,6 +111,10 @@ struct Inner {
     api_limits: api::ApiLimits,
     search: pressroom_search::SearchIndex,
     followers: stream::Followers,
+    /// Hands subscribers' mail to the SMTP server, when `[mail]` is configured.
+    mailer: Option<mail::Mailer>,
+    /// The subscription form's rate limits.
+    subscribe_limits: public::SubscribeLimits,
     /// The temporary folder behind `search` when no `search_dir` was configured; declared
     /// after it so the index (and its folder lock) is dropped before the folder is removed.
     _search_tmp: Option<tempfile::TempDir>,
@@ -126,6 +135,16 @@ impl AppState {
         let cache = Arc::new(cache::PageCache::new(config.cache_bytes));
         store.subscribe(cache.clone());
         let (search, _search_tmp) = open_search(config.search_dir.as_deref())?;
+        let mailer = match &config.mail {
+            Some(mail) => {
+                let host = reqwest::Url::parse(&config.base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_else(|| "localhost".to_owned());
+                Some(mail::Mailer::new(mail, &host).map_err(WebError::Mail)?)
+            }
+            None => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -141,6 +160,8 @@ impl AppState {
                 ),
                 search,
                 followers: stream::Followers::default(),
+                mailer,
+                subscribe_limits: public::SubscribeLimits::default(),
                 _search_tmp,
                 config,
             }),

@@ -28,6 +28,8 @@ pub(crate) struct Chrome {
     pub releases_url: String,
     /// The search page, target of the header's search box.
     pub search_url: String,
+    /// The subscription form, when mail is configured.
+    pub subscribe_url: Option<String>,
     pub feed_url: String,
     /// This page's own absolute URL, for the canonical link.
     pub canonical: String,

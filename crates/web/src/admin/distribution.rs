@@ -285,7 +285,26 @@ async fn delivery(
 ) -> Result<Response, WebError> {
     let (delivery, attempts) = state.store().delivery(id).await?;
     let tz = state.store().site_settings().await?.tz();
-    let hook = state.store().webhook(delivery.target_id).await.ok();
+    // What the receiver is called: a webhook's address, a channel's name, a subscriber by
+    // number only (the address is personal data and stays on the subscribers page).
+    let receiver = match delivery.channel.as_str() {
+        "webhook" => state
+            .store()
+            .webhook(delivery.target_id)
+            .await
+            .ok()
+            .map(|h| h.url),
+        "telegram" => state
+            .store()
+            .channel(delivery.target_id)
+            .await
+            .ok()
+            .map(|c| format!("Telegram {}", c.chat_id)),
+        _ => Some(format!(
+            "subscriber {} ({} mail)",
+            delivery.target_id, delivery.channel
+        )),
+    };
     let attempts: Vec<_> = attempts
         .iter()
         .map(|a| {
@@ -299,7 +318,7 @@ async fn delivery(
         &state,
         "admin/delivery.html",
         Some(&signed),
-        context! { d => row(&delivery, &tz), attempts, receiver => hook.map(|h| h.url) },
+        context! { d => row(&delivery, &tz), attempts, receiver },
     )
 }
 

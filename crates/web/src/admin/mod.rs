@@ -7,12 +7,13 @@
 
 mod auth;
 mod distribution;
-mod forms;
+pub(crate) mod forms;
 mod lists;
 mod media;
 mod people;
 mod releases;
 mod site;
+mod subscribers;
 mod translate;
 
 use axum::Router;
@@ -59,6 +60,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             Capability::Administer,
             distribution::admin_routes(),
         ))
+        .merge(guarded(Capability::Administer, subscribers::admin_routes()))
 }
 
 /// Reads a cookie from the request headers.

@@ -38,7 +38,7 @@ impl Buckets {
     }
 
     /// Takes `cost` (0 only looks) from `key`'s bucket; on refusal, how long until one is back.
-    fn take(&self, key: &str, cost: f64, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn take(&self, key: &str, cost: f64, now: Instant) -> Result<(), Duration> {
         if self.per_minute <= 0.0 {
             return Ok(());
         }

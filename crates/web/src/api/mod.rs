@@ -21,7 +21,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use utoipa::OpenApi;
 
-pub(crate) use limit::ApiLimits;
+pub(crate) use limit::{ApiLimits, Buckets};
 pub(crate) use problem::Problem;
 
 use crate::AppState;

@@ -7,6 +7,9 @@ mod release;
 mod search;
 pub(crate) mod search_params;
 mod sitemap;
+mod subscriptions;
+
+pub(crate) use subscriptions::SubscribeLimits;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -33,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(feeds::router())
         .merge(sitemap::router())
         .merge(search::router())
+        .merge(subscriptions::router())
 }
 
 async fn root(State(state): State<AppState>) -> Result<Redirect, WebError> {
@@ -147,6 +151,11 @@ pub(crate) async fn chrome(
         home_url: format!("/{lang}/"),
         releases_url: format!("/{lang}/releases/"),
         search_url: format!("/{lang}/search"),
+        subscribe_url: state
+            .inner
+            .mailer
+            .is_some()
+            .then(|| format!("/{lang}/subscribe")),
         feed_url: format!("/{lang}/feed.atom"),
         canonical: format!("{base}{path}"),
     })

@@ -31,13 +31,18 @@ pub async fn site(db: TestDb) -> Site {
 }
 
 pub async fn site_with(db: TestDb, theme_dir: Option<std::path::PathBuf>) -> Site {
+    site_configured(db, |config| config.theme_dir = theme_dir).await
+}
+
+/// A site whose configuration `configure` changes from the tests' default.
+pub async fn site_configured(db: TestDb, configure: impl FnOnce(&mut WebConfig)) -> Site {
     let people = db.people().await;
-    let config = WebConfig {
+    let mut config = WebConfig {
         base_url: "https://mfa.example.org".into(),
-        theme_dir,
         cache_bytes: 8 << 20,
         ..Default::default()
     };
+    configure(&mut config);
     let media = tempfile::tempdir().unwrap();
     let storage = pressroom_media::storage::open("", media.path()).unwrap();
     let state = AppState::new(db.store.clone(), config, Some(storage)).unwrap();
