@@ -10,6 +10,7 @@ mod mail_config;
 mod media;
 mod progress;
 mod serve;
+mod subscribers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ enum Command {
     /// The hash-chained publication log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// E-mail subscribers.
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
     /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
     Verify {
         /// The signed file (`…/signed.json` from a release page).
@@ -94,6 +98,16 @@ enum KeysCommand {
 enum LogCommand {
     /// Check every entry, link and signature; report the first that does not match (exit 1).
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum SubscribersCommand {
+    /// Add a mailing list moved from an earlier system, confirmed (its owners opted in
+    /// there): one `email,lang[,frequency[,languages[,kinds[,topics]]]]` per line.
+    Import {
+        /// The list, a UTF-8 text file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +220,9 @@ fn main() -> ExitCode {
                 authenticity::verify_log(&commands::open_store(&config).await?).await
             }
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
+            Command::Subscribers(SubscribersCommand::Import { file }) => {
+                subscribers::import(&config, &file).await
+            }
         }
     });
     match result {
