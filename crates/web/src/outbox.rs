@@ -390,6 +390,9 @@ pub(crate) struct Facts {
     pub(crate) url: String,
     /// A correction's public note, or a withdrawal's explanation.
     pub(crate) note: Option<String>,
+    /// The revision's body as the page shows it: rendered once for every mail of the round
+    /// (Markdown and sanitising cost more than the rest of a mail).
+    pub(crate) body_html: String,
 }
 
 async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreError> {
@@ -413,15 +416,27 @@ async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreErro
         Event::Withdrawn => translation.withdrawal_explanation.clone(),
         Event::Published | Event::Subscription => None,
     };
+    let revision = store.revision(delivery.revision_id).await?;
+    let kinds = store.list_kinds().await?;
+    let series = store.list_series().await?;
+    let body_html = crate::view::Ctx {
+        lang: &translation.lang,
+        settings: &settings,
+        kinds: &kinds,
+        series: &series,
+        i18n: &state.inner.i18n,
+    }
+    .markdown(&revision.body);
     Ok(Facts {
-        revision: store.revision(delivery.revision_id).await?,
-        kinds: store.list_kinds().await?,
-        series: store.list_series().await?,
+        revision,
+        kinds,
+        series,
         translation,
         release,
         settings,
         url,
         note,
+        body_html,
     })
 }
 
