@@ -5,6 +5,7 @@
 mod authenticity;
 mod commands;
 mod config;
+mod content;
 mod demo;
 mod mail_config;
 mod media;
@@ -76,6 +77,9 @@ enum Command {
     /// E-mail subscribers.
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
+    /// The content itself, in an open format.
+    #[command(subcommand)]
+    Content(ContentCommand),
     /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
     Verify {
         /// The signed file (`…/signed.json` from a release page).
@@ -98,6 +102,16 @@ enum KeysCommand {
 enum LogCommand {
     /// Check every entry, link and signature; report the first that does not match (exit 1).
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContentCommand {
+    /// Write every translation with its revisions, publications and signed forms as JSON
+    /// Lines (docs/content-export.md); `-` writes to standard output.
+    Export {
+        /// The file to write.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +234,9 @@ fn main() -> ExitCode {
                 authenticity::verify_log(&commands::open_store(&config).await?).await
             }
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
+            Command::Content(ContentCommand::Export { file }) => {
+                content::export(&config, &file).await
+            }
             Command::Subscribers(SubscribersCommand::Import { file }) => {
                 subscribers::import(&config, &file).await
             }

@@ -51,7 +51,16 @@ fn help_lists_every_command() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     for command in [
-        "init", "serve", "migrate", "user", "demo", "keys", "log", "verify",
+        "init",
+        "serve",
+        "migrate",
+        "user",
+        "demo",
+        "keys",
+        "log",
+        "verify",
+        "subscribers",
+        "content",
     ] {
         assert!(help.contains(command), "{command} missing from\n{help}");
     }
@@ -261,6 +270,82 @@ fn the_demo_serves_every_language_and_stops_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+
+    // The content leaves as JSON Lines: a line per translation, every publication signed.
+    let export = dir.path().join("content.jsonl");
+    let out = run(
+        &mut pressroom(dir.path(), &["content", "export", export.to_str().unwrap()]),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 30, "{} lines", lines.len());
+    assert!(!dir.path().join("content.jsonl.partial").exists());
+    for line in &lines {
+        assert_eq!(line["format"], "pressroom-content/1");
+        let published = line["publications"].as_array().unwrap().len();
+        assert_eq!(
+            line["signed"].as_array().unwrap().len(),
+            published,
+            "{line}"
+        );
+        assert!(!line["revisions"].as_array().unwrap().is_empty());
+        if published > 0 {
+            let url = line["url"].as_str().unwrap();
+            assert!(url.contains("/releases/"), "{url}");
+        }
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["number"].as_str().unwrap().starts_with("No:")),
+        "numbers as the pages show them"
+    );
+
+    // A mailing list from an earlier system: checked whole, one bad line imports nothing.
+    let list = dir.path().join("list.csv");
+    std::fs::write(
+        &list,
+        "email,lang\nreader@example.org,en\nnot-an-address,az\n",
+    )
+    .unwrap();
+    let out = run(
+        &mut pressroom(
+            dir.path(),
+            &["subscribers", "import", list.to_str().unwrap()],
+        ),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("nothing was imported") && err.contains("line 3"),
+        "{err}"
+    );
+    std::fs::write(
+        &list,
+        "reader@example.org,en\nokuyucu@example.az,az,daily\n",
+    )
+    .unwrap();
+    for expected in ["Imported 2 subscriber(s)", "Imported 0 subscriber(s)"] {
+        let out = run(
+            &mut pressroom(
+                dir.path(),
+                &["subscribers", "import", list.to_str().unwrap()],
+            ),
+            "",
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(expected),
+            "{}",
+            text(&out.stdout)
+        );
+    }
 
     // A second run reuses the demo as it is.
     let mut again = pressroom(dir.path(), &["demo", "--listen", "127.0.0.1:0"])

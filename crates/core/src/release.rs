@@ -419,6 +419,16 @@ pub fn release_year(release: &Release, tz: &jiff::tz::TimeZone) -> Option<i16> {
     })
 }
 
+/// The public path of a translation's page: `/{lang}/releases/{year}/{segment}`. The one
+/// place the address is made, for pages, feeds, mails and exports alike.
+pub fn release_path(lang: &str, release: &Release, slug: &str, tz: &jiff::tz::TimeZone) -> String {
+    let year = release_year(release, tz).unwrap_or_default();
+    format!(
+        "/{lang}/releases/{year}/{}",
+        release_segment(&release_key(release), slug)
+    )
+}
+
 /// Reads a segment made by [`release_segment`]; the slug may be missing or wrong (the caller
 /// redirects to the canonical one). `None` when the segment cannot be a release.
 pub fn parse_release_segment(segment: &str) -> Option<(ReleaseKey, &str)> {

@@ -334,6 +334,29 @@ impl Store {
         Ok(translation)
     }
 
+    /// Up to `limit` translation ids after `after`, in id order, whatever their state: the
+    /// way through every translation for an export, a page at a time.
+    pub async fn translation_ids_after(
+        &self,
+        after: TranslationId,
+        limit: i64,
+    ) -> Result<Vec<TranslationId>> {
+        let rows = sqlx::query("SELECT id FROM translations WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// How many translations there are, in any state.
+    pub async fn count_translations(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM translations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// The translations of a release, by language.
     pub async fn translations_of(&self, release_id: ReleaseId) -> Result<Vec<Translation>> {
         let rows = sqlx::query(sql(format!(

@@ -100,6 +100,11 @@ impl MailConfig {
     }
 }
 
+/// Connections kept open to the SMTP server: a round of the outbox sends up to 64 mails at
+/// once, and each SMTP transaction is several round trips, so the pool, not the CPU, sets
+/// the rate. Sixteen is well under what mail servers allow one client (Postfix: 50).
+const CONNECTIONS: u32 = 16;
+
 /// Hands mail to the configured SMTP server, over a small pool of connections.
 pub(crate) struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -121,7 +126,7 @@ impl Mailer {
         .map_err(|e| format!("mail.host `{host}`: {e}"))?;
         let mut builder = builder
             .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(8))
+            .pool_config(PoolConfig::new().max_size(CONNECTIONS))
             .hello_name(ClientId::Domain(
                 config
                     .hello_name

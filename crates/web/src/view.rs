@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use pressroom_core::language::pick;
 use pressroom_core::markdown::QaLabels;
 use pressroom_core::numbering::NumberSeries;
-use pressroom_core::release::{Kind, Release, Topic, release_key, release_segment, release_year};
+use pressroom_core::release::{Kind, Release, Topic};
 use pressroom_core::settings::SiteSettings;
 use pressroom_store::PublicSummary;
 use serde::Serialize;
@@ -157,11 +157,7 @@ pub(crate) fn release_path(
     slug: &str,
     settings: &SiteSettings,
 ) -> String {
-    let year = release_year(release, &settings.tz()).unwrap_or_default();
-    format!(
-        "/{lang}/releases/{year}/{}",
-        release_segment(&release_key(release), slug)
-    )
+    pressroom_core::release::release_path(lang, release, slug, &settings.tz())
 }
 
 /// Escapes text for XML: the auto-escape of every `.xml` template (feeds, sitemap), so a
