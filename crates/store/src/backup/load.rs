@@ -210,6 +210,12 @@ impl Loader {
         self.rows
     }
 
+    /// Abandons the load: nothing of it stays (the empty schema does).
+    pub async fn abort(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
     /// Sets the deferred references, moves PostgreSQL's identity sequences past the restored
     /// ids and commits: the restored database appears whole, at once.
     pub async fn commit(mut self) -> Result<u64> {
