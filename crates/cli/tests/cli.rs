@@ -51,7 +51,7 @@ fn help_lists_every_command() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     for command in [
-        "init", "serve", "migrate", "user", "demo", "keys", "log", "verify",
+        "init", "serve", "migrate", "user", "demo", "keys", "log", "verify", "backup", "restore",
     ] {
         assert!(help.contains(command), "{command} missing from\n{help}");
     }
