@@ -11,6 +11,7 @@
 //!    then the transaction commits. If anything fails before, the rows roll back and the
 //!    files this restore wrote are deleted (an SQLite file it created goes too).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -39,6 +40,8 @@ struct Target {
 struct Written {
     media: Vec<MediaKey>,
     files: Vec<PathBuf>,
+    /// The settings of the restored config file that name places.
+    places: Vec<String>,
 }
 
 /// `pressroom restore FILE [--database URL]`.
@@ -73,6 +76,16 @@ pub(crate) async fn restore(config: &Config, file: &Path) -> anyhow::Result<()> 
         println!(
             "This site's config file was kept; the backup's is in {} to compare.",
             target.config_path.display()
+        );
+    }
+    if !written.places.is_empty() {
+        println!(
+            "The restored config file sets {}: check that they name this site's places, not \
+             the old one's (this restore wrote to {}, {} and {}).",
+            written.places.join(", "),
+            crate::commands::redact(&target.url),
+            target.storage.describe(),
+            target.key_path.display()
         );
     }
     println!(
@@ -244,11 +257,45 @@ fn write_files(
     crate::authenticity::write_new(&target.key_path, &Ed25519Key::from_seed(&seed))?;
     written.files.push(target.key_path.clone());
     if let Some(text) = site_config {
-        std::fs::write(&target.config_path, text)
-            .with_context(|| format!("cannot write {}", target.config_path.display()))?;
+        written.places = places(&text);
+        // The config may hold secrets (the metrics token, the SMTP password).
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&target.config_path)
+            .with_context(|| format!("cannot create {}", target.config_path.display()))?;
         written.files.push(target.config_path.clone());
+        file.write_all(&text)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", target.config_path.display()))?;
     }
     Ok(())
+}
+
+/// The settings of a restored config file that name places (which may be the old site's).
+fn places(config: &[u8]) -> Vec<String> {
+    let Ok(table) = std::str::from_utf8(config)
+        .unwrap_or("")
+        .parse::<toml::Table>()
+    else {
+        return Vec::new();
+    };
+    [
+        "data_dir",
+        "database_url",
+        "media_store",
+        "signing_key",
+        "theme_dir",
+    ]
+    .iter()
+    .filter(|k| table.contains_key(**k))
+    .map(|k| (*k).to_owned())
+    .collect()
 }
 
 /// Deletes what a failed load wrote outside the database (the rows were rolled back) and

@@ -172,6 +172,11 @@ async fn a_restored_site_serves_the_same_pages_on_sqlite_and_postgres() {
     assert!(said.contains("Restored"), "{said}");
     assert_eq!(mode(&copy.join("keys/signing.key")), 0o600);
     assert_eq!(
+        mode(&copy.join("pressroom.toml")),
+        0o600,
+        "the config may hold secrets"
+    );
+    assert_eq!(
         std::fs::read_to_string(copy.join("pressroom.toml")).unwrap(),
         "page_cache_mb = 16\n"
     );
