@@ -375,6 +375,8 @@ async fn a_restore_refuses_what_it_cannot_restore_and_changes_nothing() {
         with_manifest(&good, "schema_version", 999.into()),
         false,
     );
+    let short = dir.path().join("short.tar.gz");
+    write_members(&short, good[..good.len() - 1].to_vec(), false);
     let not_json = dir.path().join("not-json.tar.gz");
     let mut changed = good.clone();
     changed
@@ -395,6 +397,7 @@ async fn a_restore_refuses_what_it_cannot_restore_and_changes_nothing() {
             "schema version 999, newer than this pressroom",
         ),
         (&not_json, "is not a JSON row"),
+        (&short, "it ends before `config/pressroom.toml`"),
     ] {
         let target = dir.path().join("target");
         let err = fails(&mut pressroom(
@@ -442,4 +445,71 @@ async fn a_restore_refuses_what_it_cannot_restore_and_changes_nothing() {
         &["restore", file.to_str().unwrap()],
     ));
     assert_eq!(rows(&target).await, before);
+}
+
+/// Media in an S3 bucket: backed up from one prefix, restored into another (which must be
+/// empty: a second restore there is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_in_s3_are_backed_up_and_restored() {
+    let Some(moto) = common::Moto::start("press-media") else {
+        return;
+    };
+    let in_s3 = |data: &Path, prefix: &str, args: &[&str]| {
+        let mut cmd = pressroom(data, args);
+        cmd.envs(moto.env()).env(
+            "PRESSROOM_MEDIA_STORE",
+            format!("s3://press-media/{prefix}"),
+        );
+        cmd
+    };
+    let bucket = |prefix: &str| {
+        pressroom_media::storage::S3Storage::new(&pressroom_media::storage::S3Settings {
+            bucket: "press-media".into(),
+            prefix: prefix.into(),
+            endpoint: Some(format!("http://127.0.0.1:{}", moto.port)),
+            region: Some("us-east-1".into()),
+            access_key_id: Some("testing".into()),
+            secret_access_key: Some("testing".into()),
+            allow_http: true,
+        })
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    succeeds(&mut in_s3(&site, "old", &["init"]));
+    let photo = b"a banner's bytes".to_vec();
+    let (key, _) = MediaKey::for_content(&photo, "banner", "webp");
+    bucket("old")
+        .put(&key, Bytes::from(photo.clone()))
+        .await
+        .unwrap();
+    let file = dir.path().join("site.tar.gz");
+    let said = succeeds(&mut in_s3(
+        &site,
+        "old",
+        &["backup", file.to_str().unwrap()],
+    ));
+    assert!(said.contains("1 media file(s)"), "{said}");
+
+    let copy = dir.path().join("copy");
+    succeeds(&mut in_s3(
+        &copy,
+        "new",
+        &["restore", file.to_str().unwrap()],
+    ));
+    assert_eq!(
+        bucket("new").get(&key).await.unwrap().as_deref(),
+        Some(&photo[..])
+    );
+    let again = dir.path().join("again");
+    let err = fails(&mut in_s3(
+        &again,
+        "new",
+        &["restore", file.to_str().unwrap()],
+    ));
+    assert!(
+        err.contains("s3://press-media/new already holds 1 file(s)"),
+        "{err}"
+    );
+    assert!(!again.exists());
 }

@@ -367,6 +367,31 @@ async fn a_newer_backup_is_refused() {
     );
 }
 
+/// `since` says which migration made each table: a restore of a backup taken at version `v`
+/// builds exactly `tables_at(v)`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_schema_version_has_the_tables_its_backups_hold() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDb::empty(backend).await else {
+            continue;
+        };
+        for version in 1..=SCHEMA_VERSION {
+            let loader = db.store.begin_restore(version).await.unwrap();
+            loader.abort().await.unwrap();
+            let mut expected: Vec<String> = pressroom_store::tables_at(version)
+                .map(|t| t.name.to_owned())
+                .chain(["pressroom_schema".to_owned()])
+                .collect();
+            expected.sort();
+            assert_eq!(
+                db.store.catalog_tables().await.unwrap(),
+                expected,
+                "schema version {version} on {backend:?}"
+            );
+        }
+    }
+}
+
 pressroom_store::backends!(
     the_table_list_is_the_catalog,
     a_restore_refuses_a_database_that_holds_anything,
