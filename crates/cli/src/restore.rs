@@ -176,7 +176,13 @@ async fn load(
         )
     })?;
     let store = Store::connect(&target.url).await?;
-    let mut loader = store.begin_restore(checked.schema_version).await?;
+    let mut loader = match store.begin_restore(checked.schema_version).await {
+        Ok(loader) => loader,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
     let (sender, mut received) = tokio::sync::mpsc::channel::<Content>(64);
     let path = file.to_path_buf();
     let expected = checked.members.clone();
