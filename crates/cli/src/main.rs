@@ -13,6 +13,7 @@ mod media;
 mod progress;
 mod restore;
 mod serve;
+mod subscribers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,9 @@ enum Command {
         #[arg(long = "database", value_name = "URL")]
         database_url: Option<String>,
     },
+    /// E-mail subscribers.
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
     /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
     Verify {
         /// The signed file (`…/signed.json` from a release page).
@@ -113,6 +117,16 @@ enum KeysCommand {
 enum LogCommand {
     /// Check every entry, link and signature; report the first that does not match (exit 1).
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum SubscribersCommand {
+    /// Add a mailing list moved from an earlier system, confirmed (its owners opted in
+    /// there): one `email,lang[,frequency[,languages[,kinds[,topics]]]]` per line.
+    Import {
+        /// The list, a UTF-8 text file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,6 +246,9 @@ fn main() -> ExitCode {
             Command::Backup { file } => backup::backup(&config, &file).await,
             Command::Restore { file, .. } => restore::restore(&config, &file).await,
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
+            Command::Subscribers(SubscribersCommand::Import { file }) => {
+                subscribers::import(&config, &file).await
+            }
         }
     });
     match result {

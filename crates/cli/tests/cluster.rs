@@ -15,17 +15,15 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::call;
+use common::{Process, call, free_port, publish};
 use pressroom_store::By;
 use pressroom_store::testing::TestDb;
-use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pressroom");
 const NGINX_CONF: &str = include_str!("../../../docs/deploy/nginx.conf");
@@ -40,28 +38,6 @@ fn required() -> bool {
 fn skip(why: &str) {
     assert!(!required(), "PRESSROOM_REQUIRE_TOOLS is set but {why}");
     eprintln!("skipping the cluster test: {why}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn json_of(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 /// A GET through nginx (TLS, the test's certificate): status and body.
@@ -264,38 +240,6 @@ fn start_nginx(nginx: &str, dir: &Path, upstreams: &[u16]) -> (Nginx, u16) {
         std::thread::sleep(Duration::from_millis(100));
     }
     (process, https)
-}
-
-/// Publishes one English release through `port`; its id and its release page's path.
-fn publish(port: u16, author: &str, editor: &str, title: &str) -> (i64, String) {
-    let new = json!({ "kind": "press-release", "lang": "en", "title": title, "body": "Text." });
-    let (status, created) = call(port, "POST", "/api/v1/releases", author, Some(&new)).unwrap();
-    assert_eq!(status, 201, "create: {created}");
-    let id = json_of(&created)["id"].as_i64().unwrap();
-    let path = format!("/api/v1/translations/{id}/actions");
-    let submit = json!({ "action": "submit" });
-    let (status, body) = call(port, "POST", &path, author, Some(&submit)).unwrap();
-    assert_eq!(status, 200, "submit: {body}");
-    let approve = json!({ "action": "approve_publish" });
-    let (status, body) = call(port, "POST", &path, editor, Some(&approve)).unwrap();
-    assert_eq!(status, 200, "approve: {body}");
-    let release = json_of(&body)["release_id"].as_i64().unwrap();
-    let (_, detail) = call(
-        port,
-        "GET",
-        &format!("/api/v1/releases/{release}"),
-        "",
-        None,
-    )
-    .unwrap();
-    let url = json_of(&detail)["translations"][0]["url"]
-        .as_str()
-        .expect("the release has a public address")
-        .to_owned();
-    let path = url
-        .trim_start_matches("https://press.example.org")
-        .to_owned();
-    (release, path)
 }
 
 /// Whether a server (or nginx) shows the release everywhere: its page, the listing, the

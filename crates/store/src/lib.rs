@@ -77,14 +77,16 @@ pub use media::gc::MediaGarbage;
 pub use media::{MediaChange, ShownMedia};
 pub use migrate::SCHEMA_VERSION;
 pub use outbox::{
-    Delivery, DeliveryAttempt, DeliveryFilter, DeliveryState, NewWebhook, OutboxStats, Outcome,
-    Webhook,
+    Delivery, DeliveryAttempt, DeliveryFilter, DeliveryState, Finished, NewWebhook, OutboxStats,
+    Outcome, Webhook,
 };
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
 pub use releases::{NewRelease, TranslationDetail};
 pub use searchable::SearchableText;
 pub use second_factor::CodeRefusal;
-pub use subscribers::{Choices, MAIL_CHANNELS, Subscriber, SubscriberCounts, SubscriberState};
+pub use subscribers::{
+    Choices, MAIL_CHANNELS, Subscriber, SubscriberCounts, SubscriberEntry, SubscriberState,
+};
 pub use users::{By, generate_password};
 pub use verification::{LogProblem, LogReport};
 pub use workflow::{DuePublication, ImportedNumber};

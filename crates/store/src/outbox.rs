@@ -191,6 +191,19 @@ pub struct OutboxStats {
     pub oldest_pending_secs: u64,
 }
 
+/// One attempt a worker finished, for [`Store::finish_attempts`].
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    /// The claimed delivery.
+    pub delivery: &'a Delivery,
+    /// How the attempt ended.
+    pub outcome: &'a Outcome,
+    /// When it ended.
+    pub at: Timestamp,
+    /// How long it took.
+    pub duration: SignedDuration,
+}
+
 /// Filters of the admin's delivery list.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
@@ -329,14 +342,26 @@ async fn enqueue_mails(
     let digest_at = next_digest_at(publication.at, &settings.tz());
     let audience = match publication.event {
         Event::Published => {
-            "(s.langs = '' OR (',' || s.langs || ',') LIKE $9)              AND (s.kinds = '' OR (',' || s.kinds || ',') LIKE                   (SELECT '%,' || r.kind || ',%' FROM releases r WHERE r.id = $4))              AND (s.topics = '' OR EXISTS (SELECT 1 FROM revision_topics rt                   JOIN topics t ON t.id = rt.topic_id WHERE rt.revision_id = $6                   AND (',' || s.topics || ',') LIKE ('%,' || t.slug || ',%')))"
+            "(s.langs = '' OR (',' || s.langs || ',') LIKE $9) \
+             AND (s.kinds = '' OR (',' || s.kinds || ',') LIKE \
+             (SELECT '%,' || r.kind || ',%' FROM releases r WHERE r.id = $4)) \
+             AND (s.topics = '' OR EXISTS (SELECT 1 FROM revision_topics rt \
+             JOIN topics t ON t.id = rt.topic_id WHERE rt.revision_id = $6 \
+             AND (',' || s.topics || ',') LIKE ('%,' || t.slug || ',%')))"
         }
         _ => {
-            "$9 <> '' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.channel IN ('email', 'digest')              AND d.target_id = s.id AND d.translation_id = $5              AND d.event = 'release.published' AND d.state <> 'failed')"
+            "$9 <> '' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.channel IN ('email', 'digest') \
+             AND d.target_id = s.id AND d.translation_id = $5 \
+             AND d.event = 'release.published' AND d.state <> 'failed')"
         }
     };
     let done = sqlx::query(sql(format!(
-        "INSERT INTO deliveries (message_id, channel, target_id, event, change_seq, release_id,          translation_id, revision_id, occurred_at, state, attempts, next_attempt_at, created_at)          SELECT $1 || s.id, CASE WHEN s.frequency = 'daily' THEN 'digest' ELSE 'email' END,          s.id, $2, $3, $4, $5, $6, $7, 'queued', 0,          CASE WHEN s.frequency = 'daily' THEN $8 ELSE $7 END, $7          FROM subscribers s WHERE s.state = 'confirmed' AND {audience}"
+        "INSERT INTO deliveries (message_id, channel, target_id, event, change_seq, release_id, \
+         translation_id, revision_id, occurred_at, state, attempts, next_attempt_at, created_at) \
+         SELECT $1 || s.id, CASE WHEN s.frequency = 'daily' THEN 'digest' ELSE 'email' END, \
+         s.id, $2, $3, $4, $5, $6, $7, 'queued', 0, \
+         CASE WHEN s.frequency = 'daily' THEN $8 ELSE $7 END, $7 \
+         FROM subscribers s WHERE s.state = 'confirmed' AND {audience}"
     )))
     .bind(format!("msg_{}_email_", publication.seq))
     .bind(publication.event.as_str())
@@ -445,7 +470,10 @@ impl Store {
     }
 
     /// Claims up to `limit` due deliveries for `lease` (marks them `sending` and counts the
-    /// attempt); takes over those whose earlier claim's lease ran out.
+    /// attempt): first those whose earlier claim's lease ran out (a worker died mid-send),
+    /// then queued ones in due order. Two statements rather than one `OR`, so each reads its
+    /// rows in index order however many are due (one publication to ten thousand subscribers
+    /// queues ten thousand rows due at the same instant).
     pub async fn claim_deliveries(
         &self,
         now: Timestamp,
@@ -458,22 +486,30 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
         let mut tx = self.write_tx().await?;
-        let rows = sqlx::query(sql(format!(
-            "UPDATE deliveries SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM deliveries WHERE (state = 'queued' AND next_attempt_at <= $2) \
-             OR (state = 'sending' AND lease_until < $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
-             RETURNING {DELIVERY_COLUMNS}"
-        )))
-        .bind(micros(now + lease))
-        .bind(micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut claimed = Vec::new();
+        for due in [
+            "state = 'sending' AND lease_until < $2 ORDER BY lease_until, id",
+            "state = 'queued' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id",
+        ] {
+            let left = limit - claimed.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            let rows = sqlx::query(sql(format!(
+                "UPDATE deliveries SET state = 'sending', lease_until = $1, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM deliveries WHERE {due} LIMIT $3{skip_locked}) \
+                 RETURNING {DELIVERY_COLUMNS}"
+            )))
+            .bind(micros(now + lease))
+            .bind(micros(now))
+            .bind(left)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                claimed.push(delivery_from_row(row)?);
+            }
+        }
         tx.commit().await?;
-        let mut claimed = rows
-            .iter()
-            .map(delivery_from_row)
-            .collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|d| (d.next_attempt_at, d.id));
         Ok(claimed)
     }
@@ -529,52 +565,69 @@ impl Store {
         at: Timestamp,
         duration: SignedDuration,
     ) -> Result<DeliveryState> {
-        let (state, next, status, detail) = match outcome {
-            Outcome::Accepted { status } => (
-                DeliveryState::Sent,
-                delivery.next_attempt_at,
-                Some(*status),
-                format!("accepted with HTTP {status}"),
-            ),
-            Outcome::Retry { status, detail } | Outcome::GiveUp { status, detail } => {
-                let retryable = matches!(outcome, Outcome::Retry { .. });
-                match after_failure(delivery.attempts, retryable) {
-                    Some(delay) => (DeliveryState::Queued, at + delay, *status, detail.clone()),
-                    None => (
-                        DeliveryState::Failed,
-                        delivery.next_attempt_at,
-                        *status,
-                        detail.clone(),
-                    ),
-                }
-            }
-        };
+        let done = [Finished {
+            delivery,
+            outcome,
+            at,
+            duration,
+        }];
+        Ok(self.finish_attempts(&done).await?[0])
+    }
+
+    /// [`Store::finish_attempt`] for a worker's whole round in one transaction: a round of
+    /// mails costs one commit, not one per subscriber. Returns the new states in order.
+    pub async fn finish_attempts(&self, finished: &[Finished<'_>]) -> Result<Vec<DeliveryState>> {
+        let mut states = Vec::with_capacity(finished.len());
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
-             last_error = $3, sent_at = $4 WHERE id = $5",
-        )
-        .bind(state.as_str())
-        .bind(micros(next))
-        .bind((state != DeliveryState::Sent).then_some(detail.as_str()))
-        .bind((state == DeliveryState::Sent).then(|| micros(at)))
-        .bind(delivery.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, at, ok, status, detail, duration_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(delivery.id)
-        .bind(micros(at))
-        .bind(i64::from(state == DeliveryState::Sent))
-        .bind(status.map(i64::from))
-        .bind(&detail)
-        .bind(duration.as_millis() as i64)
-        .execute(&mut *tx)
-        .await?;
+        for done in finished {
+            let (delivery, at) = (done.delivery, done.at);
+            let (state, next, status, detail) = match done.outcome {
+                Outcome::Accepted { status } => (
+                    DeliveryState::Sent,
+                    delivery.next_attempt_at,
+                    Some(*status),
+                    format!("accepted with HTTP {status}"),
+                ),
+                Outcome::Retry { status, detail } | Outcome::GiveUp { status, detail } => {
+                    let retryable = matches!(done.outcome, Outcome::Retry { .. });
+                    match after_failure(delivery.attempts, retryable) {
+                        Some(delay) => (DeliveryState::Queued, at + delay, *status, detail.clone()),
+                        None => (
+                            DeliveryState::Failed,
+                            delivery.next_attempt_at,
+                            *status,
+                            detail.clone(),
+                        ),
+                    }
+                }
+            };
+            sqlx::query(
+                "UPDATE deliveries SET state = $1, next_attempt_at = $2, lease_until = NULL, \
+                 last_error = $3, sent_at = $4 WHERE id = $5",
+            )
+            .bind(state.as_str())
+            .bind(micros(next))
+            .bind((state != DeliveryState::Sent).then_some(detail.as_str()))
+            .bind((state == DeliveryState::Sent).then(|| micros(at)))
+            .bind(delivery.id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO delivery_attempts (delivery_id, at, ok, status, detail, duration_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(delivery.id)
+            .bind(micros(at))
+            .bind(i64::from(state == DeliveryState::Sent))
+            .bind(status.map(i64::from))
+            .bind(&detail)
+            .bind(done.duration.as_millis() as i64)
+            .execute(&mut *tx)
+            .await?;
+            states.push(state);
+        }
         tx.commit().await?;
-        Ok(state)
+        Ok(states)
     }
 
     /// Queues a sent or failed delivery again, due now, with a fresh set of attempts: the

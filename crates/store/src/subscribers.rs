@@ -91,6 +91,19 @@ pub struct Subscriber {
     pub token: String,
 }
 
+/// One subscriber of a list being imported.
+#[derive(Debug, Clone)]
+pub struct SubscriberEntry {
+    /// Where it came from, for error messages: `line 12`.
+    pub at: String,
+    /// The address.
+    pub email: String,
+    /// The site language of its mails and pages.
+    pub lang: String,
+    /// What it receives.
+    pub choices: Choices,
+}
+
 /// Counts for the admin page and `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SubscriberCounts {
@@ -506,13 +519,16 @@ impl Store {
         Ok(counts)
     }
 
-    /// Forgets subscriptions asked for before `before` and never confirmed.
+    /// Forgets subscriptions never confirmed whose last confirmation mail (or, when none
+    /// could be sent, the request) is older than `before`.
     pub async fn prune_pending_subscribers(&self, before: Timestamp) -> Result<u64> {
-        let ids =
-            sqlx::query("SELECT id FROM subscribers WHERE state = 'pending' AND created_at < $1")
-                .bind(micros(before))
-                .fetch_all(&self.pool)
-                .await?;
+        let ids = sqlx::query(
+            "SELECT id FROM subscribers WHERE state = 'pending' \
+             AND COALESCE(mailed_at, created_at) < $1",
+        )
+        .bind(micros(before))
+        .fetch_all(&self.pool)
+        .await?;
         let mut pruned = 0;
         for row in ids {
             let mut tx = self.write_tx().await?;
@@ -524,24 +540,31 @@ impl Store {
 
     /// Adds confirmed subscribers in bulk — a list moved from an earlier system, whose
     /// owners already opted in there — skipping addresses already subscribed. Returns how
-    /// many were added. Each entry is checked as the public form checks it.
-    pub async fn import_subscribers(&self, entries: &[(String, String, Choices)]) -> Result<u64> {
+    /// many were added. Each entry is checked as the public form checks it; one bad entry
+    /// adds nothing, and every error names its entry's `at`.
+    pub async fn import_subscribers(&self, entries: &[SubscriberEntry]) -> Result<u64> {
         let mut invalid = Invalid::default();
         let known = self.known().await?;
         let mut checked = Vec::with_capacity(entries.len());
-        for (n, (email, lang, choices)) in entries.iter().enumerate() {
-            match check_email(email) {
+        for entry in entries {
+            let at = &entry.at;
+            match check_email(&entry.email) {
                 Ok((email, key)) => {
+                    let lang = &entry.lang;
                     if !known.langs.iter().any(|l| l == lang) {
                         invalid.push(
                             "lang",
-                            format!("entry {}: `{lang}` is not a language of this site", n + 1),
+                            format!("{at}: `{lang}` is not a language of this site"),
                         );
                     }
-                    let choices = known.check(choices, &mut invalid);
+                    let mut errors = Invalid::default();
+                    let choices = known.check(&entry.choices, &mut errors);
+                    for error in errors.errors {
+                        invalid.push(&error.field, format!("{at}: {}", error.message));
+                    }
                     checked.push((email, key, lang, choices));
                 }
-                Err(message) => invalid.push("email", format!("entry {}: {message}", n + 1)),
+                Err(message) => invalid.push("email", format!("{at}: {message}")),
             }
         }
         invalid.into_result(())?;

@@ -429,7 +429,7 @@ fn item(state: &AppState, mail_lang: &str, delivery: &Delivery, facts: &Facts, b
         meta: meta.join(" · "),
         note: facts.note.clone().filter(|n| !n.trim().is_empty()),
         lead: facts.revision.lead.clone(),
-        body_html: ctx.markdown(&facts.revision.body),
+        body_html: facts.body_html.clone(),
         body_text: facts.revision.body.clone(),
         url: facts.url.clone(),
         signed_url: format!(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use pressroom_core::outbox::Event;
-use pressroom_store::{Delivery, DeliveryState, Outcome, Store, StoreError};
+use pressroom_store::{Delivery, DeliveryState, Finished, Outcome, Store, StoreError};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -29,8 +29,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a claim lasts before another worker may take the delivery over: longer than
 /// [`TIMEOUT`] with room to record the attempt.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
-/// Deliveries claimed per round, and sent at the same time.
-const BATCH: i64 = 16;
+/// Deliveries claimed per round, and sent at the same time (mail through the SMTP pool's
+/// connections): enough that a publication to ten thousand subscribers costs a few hundred
+/// rounds, few enough that a round's slowest receiver (at most [`TIMEOUT`]) holds back little.
+const BATCH: i64 = 64;
 /// Longest error text kept from a receiver's answer.
 const MAX_DETAIL: usize = 300;
 
@@ -58,39 +60,46 @@ pub async fn send_due(state: &AppState, client: &reqwest::Client) -> Result<usiz
     let units = messages(store, claimed, now).await?;
     let facts = read_facts(state, &units).await;
     let facts = &facts;
-    let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(units)
-        .map(|unit| async move {
-            let started = Timestamp::now();
-            let outcome = attempt(state, client, &unit, facts).await;
-            let finished = Timestamp::now();
-            for delivery in &unit {
-                let new_state = store
-                    .finish_attempt(
-                        delivery,
-                        &outcome,
-                        finished,
-                        finished.duration_since(started),
-                    )
-                    .await?;
-                state.metrics().record_delivery(new_state);
-                log_attempt(delivery, new_state, &outcome);
-            }
-            if let (
-                Outcome::GiveUp {
-                    status: Some(status),
-                    ..
-                },
-                Some(delivery),
-            ) = (&outcome, unit.first())
-            {
-                switch_off(store, delivery, *status).await?;
-            }
-            Ok(())
+    let results: Vec<(Vec<Delivery>, Outcome, Timestamp, Timestamp)> =
+        futures_util::stream::iter(units)
+            .map(|unit| async move {
+                let started = Timestamp::now();
+                let outcome = attempt(state, client, &unit, facts).await;
+                (unit, outcome, started, Timestamp::now())
+            })
+            .buffer_unordered(BATCH as usize)
+            .collect()
+            .await;
+    // One commit for the round. A crash before it leaves the round claimed: another worker
+    // sends it again when the lease ends, under the same message ids.
+    let finished: Vec<Finished<'_>> = results
+        .iter()
+        .flat_map(|(unit, outcome, started, ended)| {
+            unit.iter().map(move |delivery| Finished {
+                delivery,
+                outcome,
+                at: *ended,
+                duration: ended.duration_since(*started),
+            })
         })
-        .buffer_unordered(BATCH as usize)
-        .collect()
-        .await;
-    results.into_iter().collect::<Result<(), _>>()?;
+        .collect();
+    let states = store.finish_attempts(&finished).await?;
+    for (done, new_state) in finished.iter().zip(states) {
+        state.metrics().record_delivery(new_state);
+        log_attempt(done.delivery, new_state, done.outcome);
+    }
+    for (unit, outcome, ..) in &results {
+        if let (
+            Outcome::GiveUp {
+                status: Some(status),
+                ..
+            },
+            Some(delivery),
+        ) = (outcome, unit.first())
+        {
+            switch_off(store, delivery, *status).await?;
+        }
+    }
     Ok(count)
 }
 
@@ -381,6 +390,9 @@ pub(crate) struct Facts {
     pub(crate) url: String,
     /// A correction's public note, or a withdrawal's explanation.
     pub(crate) note: Option<String>,
+    /// The revision's body as the page shows it: rendered once for every mail of the round
+    /// (Markdown and sanitising cost more than the rest of a mail).
+    pub(crate) body_html: String,
 }
 
 async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreError> {
@@ -404,15 +416,27 @@ async fn facts(state: &AppState, delivery: &Delivery) -> Result<Facts, StoreErro
         Event::Withdrawn => translation.withdrawal_explanation.clone(),
         Event::Published | Event::Subscription => None,
     };
+    let revision = store.revision(delivery.revision_id).await?;
+    let kinds = store.list_kinds().await?;
+    let series = store.list_series().await?;
+    let body_html = crate::view::Ctx {
+        lang: &translation.lang,
+        settings: &settings,
+        kinds: &kinds,
+        series: &series,
+        i18n: &state.inner.i18n,
+    }
+    .markdown(&revision.body);
     Ok(Facts {
-        revision: store.revision(delivery.revision_id).await?,
-        kinds: store.list_kinds().await?,
-        series: store.list_series().await?,
+        revision,
+        kinds,
+        series,
         translation,
         release,
         settings,
         url,
         note,
+        body_html,
     })
 }
 

@@ -243,8 +243,9 @@ async fn follow_cache(state: &AppState, shutdown: watch::Receiver<bool>) {
     .await;
 }
 
-/// Deletes stream entries older than `keep` every [`PRUNE_EVERY`] (several servers doing it
-/// is harmless: the delete is the same).
+/// Deletes stream entries older than `keep`, and subscriptions left unconfirmed past
+/// their link's lifetime, every [`PRUNE_EVERY`] (several servers doing it is harmless: the
+/// delete is the same).
 async fn prune(store: &Store, keep: SignedDuration, mut shutdown: watch::Receiver<bool>) {
     loop {
         if *shutdown.borrow() {
@@ -254,6 +255,16 @@ async fn prune(store: &Store, keep: SignedDuration, mut shutdown: watch::Receive
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "pruned old change-stream entries"),
             Err(e) => tracing::warn!(error = %e, "cannot prune the change stream; will retry"),
+        }
+        // A subscription never confirmed within its link's lifetime is forgotten: the
+        // address was typed by someone who did not open the mail, perhaps not its owner.
+        let unconfirmed = Timestamp::now() - pressroom_core::subscription::PENDING_FOR;
+        match store.prune_pending_subscribers(unconfirmed).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "forgot unconfirmed subscriptions"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot forget unconfirmed subscriptions; will retry")
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(PRUNE_EVERY) => {}

@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 use pressroom_core::subscription::Frequency;
 use pressroom_core::workflow::{Action, Correction};
 use pressroom_store::testing::{TEST_PASSWORD, TestDb};
-use pressroom_store::{By, Choices, DeliveryFilter, DeliveryState};
+use pressroom_store::{By, Choices, DeliveryFilter, DeliveryState, SubscriberEntry};
 use pressroom_web::outbox::{client, send_due};
 use pressroom_web::{MailConfig, MailSecurity};
 use serde_json::Value;
@@ -411,8 +411,18 @@ async fn digests_failures_export_and_erase(db: TestDb) {
     };
     let added = store
         .import_subscribers(&[
-            ("digest@example.org".into(), "en".into(), daily),
-            ("each@example.org".into(), "ru".into(), each),
+            SubscriberEntry {
+                at: "line 1".into(),
+                email: "digest@example.org".into(),
+                lang: "en".into(),
+                choices: daily,
+            },
+            SubscriberEntry {
+                at: "line 2".into(),
+                email: "each@example.org".into(),
+                lang: "ru".into(),
+                choices: each,
+            },
         ])
         .await
         .unwrap();
