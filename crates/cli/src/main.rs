@@ -207,7 +207,17 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
-    init_logging(&config.log);
+    // A backup reads, and a restore writes, whole tables in one statement each: sqlx's
+    // "slow statement" warnings would only be noise there.
+    let whole_tables = matches!(
+        cli.command,
+        Command::Backup { .. } | Command::Restore { .. }
+    );
+    if whole_tables && !config.log.contains("sqlx") {
+        init_logging(&format!("{},sqlx::query=error", config.log));
+    } else {
+        init_logging(&config.log);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

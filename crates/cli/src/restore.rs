@@ -299,7 +299,7 @@ fn places(config: &[u8]) -> Vec<String> {
         "theme_dir",
     ]
     .iter()
-    .filter(|k| table.contains_key(**k))
+    .filter(|k| table.get(**k).is_some_and(|v| v.as_str() != Some("")))
     .map(|k| (*k).to_owned())
     .collect()
 }
