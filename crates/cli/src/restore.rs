@@ -211,10 +211,8 @@ async fn load(
     let applied: anyhow::Result<()> = async {
         while let Some(content) = received.recv().await {
             match content {
-                Content::Row(table, row) => loader
-                    .insert(&table, row)
-                    .await
-                    .with_context(|| format!("restoring a row of {table}"))?,
+                // The store's errors name the table (a batch may fail at the next one).
+                Content::Row(table, row) => loader.insert(&table, row).await?,
                 Content::File(path, bytes) if path == KEY => key = Some(bytes),
                 Content::File(path, bytes) if path == CONFIG => site_config = Some(bytes),
                 Content::File(path, bytes) => {

@@ -418,8 +418,14 @@ async fn failed_load(to: Backend) -> Option<()> {
             }
         }
     }
-    assert!(failed.is_some(), "a revision of no translation is refused");
-    drop(loader);
+    match failed {
+        // Rows go in by batches: the refusal may come at the next table or at the commit.
+        Some(_) => drop(loader),
+        None => assert!(
+            loader.commit().await.is_err(),
+            "a revision of no translation is refused"
+        ),
+    }
     target.store.check_restorable(SCHEMA_VERSION).await.unwrap();
     load(&target.store, &good).await;
     assert_eq!(dump(&target.store).await, good);
