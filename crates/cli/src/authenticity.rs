@@ -27,7 +27,7 @@ fn generate() -> anyhow::Result<Ed25519Key> {
 }
 
 /// Writes a key file that did not exist, readable by its owner only.
-fn write_new(path: &Path, key: &Ed25519Key) -> anyhow::Result<()> {
+pub(crate) fn write_new(path: &Path, key: &Ed25519Key) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the key folder {}", dir.display()))?;

@@ -35,7 +35,7 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
             Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),

@@ -124,6 +124,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--listen`.
     pub listen: Option<String>,
+    /// `--database` (restore's target).
+    pub database_url: Option<String>,
 }
 
 /// Reads the environment through a function, so tests need not touch the process's variables.
@@ -207,7 +209,10 @@ impl Config {
             message: format!("`{listen_text}` is not an address to listen on; write it as IP:PORT, such as 127.0.0.1:8080"),
         })?;
 
-        let database_url = env_var("PRESSROOM_DATABASE_URL")
+        let database_url = overrides
+            .database_url
+            .clone()
+            .or_else(|| env_var("PRESSROOM_DATABASE_URL"))
             .or(get("database_url")?)
             .unwrap_or_default();
         if !database_url.is_empty()
@@ -215,7 +220,9 @@ impl Config {
                 .iter()
                 .any(|p| database_url.starts_with(p))
         {
-            let source = if env_var("PRESSROOM_DATABASE_URL").is_some() {
+            let source = if overrides.database_url.is_some() {
+                "the --database flag".to_owned()
+            } else if env_var("PRESSROOM_DATABASE_URL").is_some() {
                 "the PRESSROOM_DATABASE_URL variable".to_owned()
             } else {
                 source_name(&file_values)

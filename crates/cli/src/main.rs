@@ -2,7 +2,9 @@
 //! and hands over to one command module. Exit status: 0 done, 1 failed, 2 bad configuration or
 //! usage.
 
+mod archive;
 mod authenticity;
+mod backup;
 mod commands;
 mod config;
 mod content;
@@ -10,6 +12,7 @@ mod demo;
 mod mail_config;
 mod media;
 mod progress;
+mod restore;
 mod serve;
 mod subscribers;
 
@@ -74,6 +77,22 @@ enum Command {
     /// The hash-chained publication log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Write everything the site needs (database, media, signing key, config) to one file,
+    /// while it serves. The file holds the signing key: it is created with mode 0600.
+    Backup {
+        /// The backup file to write (conventionally `NAME.tar.gz`).
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty database, media storage and data folder; refuses (and
+    /// changes nothing) when any of them holds a site, or the file is damaged or newer.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The database to restore into, overriding the configured one (e.g. postgres://… to
+        /// move a site from SQLite to PostgreSQL) [env: PRESSROOM_DATABASE_URL]
+        #[arg(long = "database", value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// E-mail subscribers.
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
@@ -188,16 +207,31 @@ fn main() -> ExitCode {
         Command::Serve { listen } | Command::Demo { listen } => listen.clone(),
         _ => None,
     };
+    let database_url = match &cli.command {
+        Command::Restore { database_url, .. } => database_url.clone(),
+        _ => None,
+    };
     let overrides = Overrides {
         config_file: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         listen,
+        database_url,
     };
     let config = match Config::load(&overrides, &|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
-    init_logging(&config.log);
+    // A backup reads, and a restore writes, whole tables in one statement each: sqlx's
+    // "slow statement" warnings would only be noise there.
+    let whole_tables = matches!(
+        cli.command,
+        Command::Backup { .. } | Command::Restore { .. }
+    );
+    if whole_tables && !config.log.contains("sqlx") {
+        init_logging(&format!("{},sqlx::query=error", config.log));
+    } else {
+        init_logging(&config.log);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -233,6 +267,8 @@ fn main() -> ExitCode {
             Command::Log(LogCommand::Verify) => {
                 authenticity::verify_log(&commands::open_store(&config).await?).await
             }
+            Command::Backup { file } => backup::backup(&config, &file).await,
+            Command::Restore { file, .. } => restore::restore(&config, &file).await,
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
             Command::Content(ContentCommand::Export { file }) => {
                 content::export(&config, &file).await

@@ -1,6 +1,6 @@
-//! Progress of long commands (reindex; later imports, exports and backups) on standard error:
-//! a bar redrawn in place on a terminal, plain lines every tenth of the way otherwise (logs,
-//! CI), so an operator always sees that the work moves and how far it is.
+//! Progress of long commands (reindex, backup, restore; later imports and exports) on standard
+//! error: a bar redrawn in place on a terminal, plain lines every tenth of the way otherwise
+//! (logs, CI), so an operator always sees that the work moves and how far it is.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};

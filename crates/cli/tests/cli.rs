@@ -61,6 +61,8 @@ fn help_lists_every_command() {
         "verify",
         "subscribers",
         "content",
+        "backup",
+        "restore",
     ] {
         assert!(help.contains(command), "{command} missing from\n{help}");
     }

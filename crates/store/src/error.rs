@@ -52,6 +52,10 @@ pub enum StoreError {
     /// The site cannot sign: no key, or not the current one. Publishing waits for the key.
     #[error("signing: {0}")]
     Signing(String),
+    /// A backup cannot be restored here: the target is not empty, the backup is newer than
+    /// this binary, or its rows do not fit the schema. The message says which and what to do.
+    #[error("{0}")]
+    Restore(String),
     /// Stored data that cannot be read back (hand-edited or damaged).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -71,6 +75,7 @@ impl StoreError {
                 | Self::NotFound(_)
                 | Self::Conflict { .. }
                 | Self::Duplicate(_)
+                | Self::Restore(_)
         )
     }
 

@@ -23,12 +23,15 @@
 //! - `authenticity`: signing keys, signing each publication inside its transaction, and the
 //!   hash-chained publication log. The private key never reaches the store: a
 //!   [`pressroom_core::signing::Sign`] given with [`Store::use_signer`] signs.
+//! - `backup`: logical, backend-neutral dumps taken in one snapshot, and loading them into
+//!   an empty database (`pressroom backup` / `restore`, SQLite ⇄ PostgreSQL).
 //! - `verification`: checking the log, and the texts and files readers bring.
 //! - [`testing`] (feature `test-support`): throwaway databases for tests on both backends.
 
 mod accounts;
 mod audit;
 mod authenticity;
+mod backup;
 mod catalog;
 mod changes;
 mod channels;
@@ -64,6 +67,7 @@ use sqlx::{Any, AnyPool, Connection, Transaction};
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
+pub use backup::{BackupTable, DumpRow, Loader, Snapshot, TABLES, backup_table, tables_at};
 pub use changes::{Change, ChangeListener, NOTIFY_CHANNEL, StreamEntry};
 pub use channels::{Channel, NewChannel, TELEGRAM_API};
 pub use editorial::{EditorialFilter, EditorialRow};

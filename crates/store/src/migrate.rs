@@ -87,6 +87,12 @@ const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema 
 impl Store {
     /// Applies every migration the database lacks; returns the versions applied.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// Applies the migrations the database lacks up to `target` (a restore builds the schema
+    /// its backup was taken at, no newer); returns the versions applied.
+    pub(crate) async fn migrate_to(&self, target: i64) -> Result<Vec<i64>> {
         // Only when missing: `IF NOT EXISTS` on an existing table makes PostgreSQL send a
         // NOTICE, which the driver logs on every start and every command (`log verify`).
         if !self.has_version_table().await? {
@@ -95,7 +101,7 @@ impl Store {
                 .await?;
         }
         let mut applied = Vec::new();
-        for migration in MIGRATIONS {
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= target) {
             let mut tx = self.write_tx().await?;
             let done = sqlx::query("SELECT 1 FROM pressroom_schema WHERE version = $1")
                 .bind(migration.version)

@@ -101,6 +101,18 @@ impl TestDb {
 
     /// A migrated PostgreSQL schema of its own, or `None` when no test server is configured.
     pub async fn postgres() -> Option<Self> {
+        let (base, schema, url) = Self::postgres_schema().await?;
+        let store = signed(Store::open(&url).await.expect("open PostgreSQL schema")).await;
+        Some(Self {
+            store,
+            url,
+            _dir: None,
+            pg_schema: Some((base, schema)),
+        })
+    }
+
+    /// A new, empty PostgreSQL schema: the base URL, its name and the URL that uses it.
+    async fn postgres_schema() -> Option<(String, String, String)> {
         let Ok(base) = std::env::var("PRESSROOM_TEST_DATABASE_URL") else {
             assert!(
                 std::env::var("PRESSROOM_TEST_REQUIRE_POSTGRES").is_err(),
@@ -125,13 +137,37 @@ impl TestDb {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = signed(Store::open(&url).await.expect("open PostgreSQL schema")).await;
-        Some(Self {
-            store,
-            url,
-            _dir: None,
-            pg_schema: Some((base, schema)),
-        })
+        Some((base, schema, url))
+    }
+
+    /// A database with no schema at all (connected, not migrated, no signing key): what a
+    /// restore starts from. `None` for PostgreSQL without a test server.
+    pub async fn empty(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                let store = Store::connect(&url).await.expect("connect to SQLite");
+                Some(Self {
+                    store,
+                    url,
+                    _dir: Some(dir),
+                    pg_schema: None,
+                })
+            }
+            Backend::Postgres => {
+                let (base, schema, url) = Self::postgres_schema().await?;
+                let store = Store::connect(&url)
+                    .await
+                    .expect("connect to PostgreSQL schema");
+                Some(Self {
+                    store,
+                    url,
+                    _dir: None,
+                    pg_schema: Some((base, schema)),
+                })
+            }
+        }
     }
 
     /// A fresh database on `backend`; `None` for PostgreSQL without a test server.

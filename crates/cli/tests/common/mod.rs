@@ -127,3 +127,77 @@ pub fn publish(port: u16, author: &str, editor: &str, title: &str) -> (i64, Stri
         .to_owned();
     (release, path)
 }
+
+/// moto's S3 server on a free loopback port with `bucket` created, stopped when dropped;
+/// `None` (a skip) without moto, unless `PRESSROOM_REQUIRE_TOOLS` is set (CI), which fails.
+pub struct Moto {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    /// Starts moto and creates `bucket`.
+    pub fn start(bucket: &str) -> Option<Self> {
+        use std::process::{Command, Stdio};
+        let check = Command::new("python3")
+            .args(["-c", "import moto.server, flask, flask_cors"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !check.is_ok_and(|s| s.success()) {
+            assert!(
+                std::env::var("PRESSROOM_REQUIRE_TOOLS").is_err(),
+                "PRESSROOM_REQUIRE_TOOLS is set but moto is missing: python3 -m pip install 'moto[server]'"
+            );
+            eprintln!(
+                "skipping the S3 part: moto is missing (python3 -m pip install 'moto[server]')"
+            );
+            return None;
+        }
+        let port = free_port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let moto = Self { child, port };
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if call(port, "PUT", &format!("/{bucket}"), "", None).is_some_and(|(s, _)| s == 200) {
+                return Some(moto);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("moto did not answer on 127.0.0.1:{port} within 60 s");
+    }
+
+    /// The `AWS_*` variables that point the S3 client at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+        ]
+    }
+}
