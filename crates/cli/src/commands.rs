@@ -26,12 +26,26 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
             )
         })?;
     }
-    Store::open(&config.database_url()).await.with_context(|| {
+    // The embedded database holds webhook secrets, bot tokens, session hashes and
+    // subscribers' addresses: a new file is readable by its owner only (SQLite gives its
+    // -wal and -shm files the same mode).
+    let new_file = config
+        .database_url
+        .is_empty()
+        .then(|| config.data_dir.join("pressroom.db"))
+        .filter(|file| !file.exists());
+    let store = Store::open(&config.database_url()).await.with_context(|| {
         format!(
             "cannot open the database {}",
             redact(&config.database_url())
         )
-    })
+    })?;
+    if let Some(file) = new_file {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private (mode 0600)", file.display()))?;
+    }
+    Ok(store)
 }
 
 /// The URL without its password, for messages.

@@ -114,6 +114,12 @@ fn init_creates_a_site_once_and_users_are_managed_from_the_cli() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(data.join("pressroom.toml").is_file() && data.join("pressroom.db").is_file());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("pressroom.db"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the database holds secrets: {mode:o}");
     assert!(
         !text(&out.stdout).contains("a long admin passphrase"),
         "a typed password is never echoed"

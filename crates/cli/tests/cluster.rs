@@ -88,41 +88,6 @@ fn start_server(url: &str, data: &Path, name: &str, moto: u16) -> Server {
     }
 }
 
-fn start_moto() -> Option<(Process, u16)> {
-    let check = Command::new("python3")
-        .args(["-c", "import moto.server, flask, flask_cors"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !check.is_ok_and(|s| s.success()) {
-        skip("moto is missing (python3 -m pip install 'moto[server]')");
-        return None;
-    }
-    let port = free_port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let moto = Process(child);
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if call(port, "PUT", &format!("/{BUCKET}"), "", None).is_some_and(|(s, _)| s == 200) {
-            return Some((moto, port));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("moto did not answer on 127.0.0.1:{port} within 60 s");
-}
-
 fn nginx_binary() -> Option<String> {
     [
         "/usr/sbin/nginx",
@@ -308,9 +273,13 @@ async fn three_servers_behind_nginx_show_every_change_within_a_second() {
     let Some(db) = TestDb::postgres().await else {
         return skip("PRESSROOM_TEST_DATABASE_URL is not set (the cluster runs on PostgreSQL)");
     };
-    let Some((_moto, moto)) = tokio::task::spawn_blocking(start_moto).await.unwrap() else {
+    let Some(moto) = tokio::task::spawn_blocking(|| common::Moto::start(BUCKET))
+        .await
+        .unwrap()
+    else {
         return;
     };
+    let moto_port = moto.port;
     let releases: usize = std::env::var("PRESSROOM_CLUSTER_RELEASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -336,7 +305,7 @@ async fn three_servers_behind_nginx_show_every_change_within_a_second() {
     let mut servers: Vec<Server> = (0..3)
         .map(|i| {
             let data = dir.path().join(format!("server-{i}"));
-            start_server(&url, &data, &format!("pressroom-cluster-{i}"), moto)
+            start_server(&url, &data, &format!("pressroom-cluster-{i}"), moto_port)
         })
         .collect();
     let ports: Vec<u16> = servers.iter().map(|s| s.port).collect();
