@@ -355,20 +355,7 @@ pub(crate) async fn subscription_mail(state: &AppState, delivery: &Delivery) -> 
         confirm_url,
         rights_notice => pick(&settings.rights_notice, lang, fallback),
     };
-    let rendered = state
-        .inner
-        .templates
-        .render("mail/subscription.html", &ctx)
-        .and_then(|html| {
-            Ok((
-                html,
-                state
-                    .inner
-                    .templates
-                    .render("mail/subscription.txt", &ctx)?,
-            ))
-        });
-    let (html, text) = match rendered {
+    let (html, text) = match render(state, "mail/subscription", &ctx) {
         Ok(parts) => parts,
         Err(e) => return unbuildable(e),
     };
@@ -385,6 +372,19 @@ pub(crate) async fn subscription_mail(state: &AppState, delivery: &Delivery) -> 
         Ok(message) => mailer.send(message, &subscriber).await,
         Err(e) => unbuildable(e),
     }
+}
+
+/// A mail's HTML and text parts, from the templates `{name}.html` and `{name}.txt`.
+fn render<S: Serialize>(
+    state: &AppState,
+    name: &str,
+    ctx: &S,
+) -> Result<(String, String), crate::WebError> {
+    let templates = &state.inner.templates;
+    Ok((
+        templates.render(&format!("{name}.html"), ctx)?,
+        templates.render(&format!("{name}.txt"), ctx)?,
+    ))
 }
 
 /// One release of a mail, as the templates show it.
@@ -501,17 +501,7 @@ pub(crate) async fn release_mail(state: &AppState, items: &[(&Delivery, &Facts)]
         unsubscribe_url,
         rights_notice => pick(&settings.rights_notice, lang, fallback),
     };
-    let rendered = state
-        .inner
-        .templates
-        .render("mail/releases.html", &ctx)
-        .and_then(|html| {
-            Ok((
-                html,
-                state.inner.templates.render("mail/releases.txt", &ctx)?,
-            ))
-        });
-    let (html, text) = match rendered {
+    let (html, text) = match render(state, "mail/releases", &ctx) {
         Ok(parts) => parts,
         Err(e) => return unbuildable(e),
     };
