@@ -25,6 +25,7 @@
 
 pub mod diff;
 pub mod fold;
+pub mod import;
 pub mod language;
 pub mod markdown;
 pub mod media;
