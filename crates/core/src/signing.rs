@@ -285,6 +285,21 @@ pub struct ReleasePayload {
     pub correction: Option<Correction>,
     /// The revision this one replaced, if any.
     pub previous: Option<PreviousRevision>,
+    /// Present when the revision was brought in from an archive rather than published here:
+    /// the signature then vouches that the ministry imported this text, not that it was
+    /// approved in Pressroom on `first_published_at`. Absent (not `null`) otherwise, so
+    /// payloads signed before imports existed keep their canonical bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<ImportedMark>,
+}
+
+/// How an imported revision came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedMark {
+    /// When it was imported and signed.
+    pub imported_at: String,
+    /// When it was first published on the old site, as the archive says.
+    pub original_published_at: String,
 }
 
 impl ReleasePayload {

@@ -12,9 +12,9 @@ use jiff::Timestamp;
 use pressroom_core::numbering::{Number, NumberSeries};
 use pressroom_core::release::{Translation, TranslationId};
 use pressroom_core::signing::{
-    ALGORITHM, LOG_ENTRY_FORMAT, LogAction, LogEntry, PreviousRevision, PublicKey, RELEASE_FORMAT,
-    ReleasePayload, Sign, SignedDocument, SignedLogEntry, SignedNumber, instant_text, sha256_hex,
-    to_hex,
+    ALGORITHM, ImportedMark, LOG_ENTRY_FORMAT, LogAction, LogEntry, PreviousRevision, PublicKey,
+    RELEASE_FORMAT, ReleasePayload, Sign, SignedDocument, SignedLogEntry, SignedNumber,
+    instant_text, sha256_hex, to_hex,
 };
 use pressroom_core::verify::{fingerprints, full_text};
 use pressroom_core::workflow::Correction;
@@ -266,6 +266,7 @@ async fn check_current(tx: &mut Transaction<'static, Any>, signing: &Signing) ->
 
 /// Signs the revision just made live and appends the publication to the log. Runs inside the
 /// publishing transaction, after the release is numbered and the publication recorded.
+/// `imported` marks a revision brought in from an archive (the payload then says so).
 pub(crate) async fn sign_publication(
     tx: &mut Transaction<'static, Any>,
     signing: &Signing,
@@ -273,6 +274,7 @@ pub(crate) async fn sign_publication(
     correction: Option<&Correction>,
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
+    imported: bool,
 ) -> Result<()> {
     check_current(tx, signing).await?;
     let revision_id = translation.head_revision_id;
@@ -364,6 +366,10 @@ pub(crate) async fn sign_publication(
         attachments: Vec::new(),
         correction: correction.cloned(),
         previous,
+        imported: imported.then(|| ImportedMark {
+            imported_at: instant_text(signed_at),
+            original_published_at: instant_text(first_published),
+        }),
     };
     let canonical = payload.canonical();
     let doc = SignedDocument::sign(&payload, signing.signer.as_ref());

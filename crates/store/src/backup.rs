@@ -99,6 +99,8 @@ pub const TABLES: &[BackupTable] = &[
     table("deliveries", 9),
     table("delivery_attempts", 9),
     table("subscribers", 10),
+    table("import_sources", 11),
+    table("redirects", 11),
 ];
 
 /// The tables a backup taken at schema `version` holds, in load order.

@@ -44,6 +44,7 @@ mod open;
 mod outbox;
 mod public;
 mod receivers;
+mod redirects;
 mod releases;
 mod rows;
 mod searchable;
@@ -72,7 +73,7 @@ pub use changes::{Change, ChangeListener, NOTIFY_CHANNEL, StreamEntry};
 pub use channels::{Channel, NewChannel, TELEGRAM_API};
 pub use editorial::{EditorialFilter, EditorialRow};
 pub use error::StoreError;
-pub use import::ImportRelease;
+pub use import::{ImportRun, PreparedImport, Verdict};
 pub use media::gc::MediaGarbage;
 pub use media::{MediaChange, ShownMedia};
 pub use migrate::SCHEMA_VERSION;
@@ -80,7 +81,9 @@ pub use outbox::{
     Delivery, DeliveryAttempt, DeliveryFilter, DeliveryState, Finished, NewWebhook, OutboxStats,
     Outcome, Webhook,
 };
+pub use pressroom_core::import::{ImportFile, ImportRelease, ImportTranslation};
 pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
+pub use redirects::{REDIRECT_PAGE, Redirect};
 pub use releases::{NewRelease, TranslationDetail};
 pub use searchable::SearchableText;
 pub use second_factor::CodeRefusal;

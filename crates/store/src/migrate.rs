@@ -76,10 +76,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0010_subscribers.sql"),
         postgres: include_str!("migrations/postgres/0010_subscribers.sql"),
     },
+    Migration {
+        version: 11,
+        name: "imports",
+        sqlite: include_str!("migrations/sqlite/0011_imports.sql"),
+        postgres: include_str!("migrations/postgres/0011_imports.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

@@ -133,6 +133,7 @@ impl Store {
                     correction.as_ref(),
                     now,
                     &tz,
+                    false,
                 )
                 .await?;
             }
@@ -318,16 +319,8 @@ impl Store {
                     )
                 })
             })?;
-        sqlx::query(
-            "INSERT INTO number_counters (series, year, last_seq) VALUES ($1, $2, $3) \
-             ON CONFLICT (series, year) DO UPDATE SET last_seq = \
-             CASE WHEN number_counters.last_seq < excluded.last_seq THEN excluded.last_seq ELSE number_counters.last_seq END",
-        )
-        .bind(&number.series)
-        .bind(i64::from(number.year))
-        .bind(number.seq)
-        .execute(&mut *tx)
-        .await?;
+        crate::import::reserve_number(&mut tx, &number.series, i64::from(number.year), number.seq)
+            .await?;
         let details = json!({ "series": number.series, "year": number.year, "seq": number.seq });
         append(
             &mut *tx,

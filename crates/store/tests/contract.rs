@@ -725,88 +725,6 @@ async fn the_last_admin_cannot_be_disabled_or_demoted(db: TestDb) {
         .unwrap();
 }
 
-/// The bulk path (`import_published`): releases published many to a transaction are numbered
-/// after the ones published by hand, signed and logged so the log verifies, public, and on
-/// the change stream; a bad text or a non-admin imports nothing.
-async fn imported_releases_are_numbered_signed_and_announced(db: TestDb) {
-    use pressroom_store::ImportRelease;
-    let p = db.people().await;
-    publish_reviewed(&db, &p, "By hand", at("2024-03-01T10:00:00Z")).await;
-    let seq_before = db.store.last_change_seq().await.unwrap();
-    let release = |kind: &str, when: &str, langs: &[&str]| ImportRelease {
-        kind: kind.to_owned(),
-        published_at: at(when),
-        translations: langs
-            .iter()
-            .map(|l| ((*l).to_owned(), input(&format!("Imported {kind} {l}"))))
-            .collect(),
-    };
-    let batch = vec![
-        release("press-release", "2024-03-02T10:00:00Z", &["en", "ru"]),
-        release("news", "2024-03-03T10:00:00Z", &["en"]),
-    ];
-
-    let refused = db.store.import_published(&batch, By::User(&p.editor)).await;
-    assert!(
-        matches!(refused, Err(StoreError::Invalid(_))),
-        "{refused:?}"
-    );
-    let mut bad = batch.clone();
-    bad.push(release("no-such-kind", "2024-03-04T10:00:00Z", &["en"]));
-    let refused = db.store.import_published(&bad, By::User(&p.admin)).await;
-    assert!(
-        matches!(refused, Err(StoreError::Invalid(_))),
-        "{refused:?}"
-    );
-    let en = ReleaseFilter {
-        lang: "en".into(),
-        limit: 20,
-        ..Default::default()
-    };
-    assert_eq!(
-        db.store.count_public(&en).await.unwrap(),
-        1,
-        "nothing imported"
-    );
-
-    let ids = db
-        .store
-        .import_published(&batch, By::User(&p.admin))
-        .await
-        .unwrap();
-    assert_eq!(ids.len(), 2);
-    let numbered = db.store.release(ids[0]).await.unwrap();
-    assert_eq!(
-        numbered.number.map(|n| n.seq),
-        Some(2),
-        "after the hand-published No. 1"
-    );
-    assert_eq!(
-        numbered.first_published_at,
-        Some(at("2024-03-02T10:00:00Z"))
-    );
-    assert_eq!(
-        db.store.release(ids[1]).await.unwrap().number,
-        None,
-        "news is not numbered"
-    );
-    assert_eq!(db.store.count_public(&en).await.unwrap(), 3);
-    for t in db.store.translations_of(ids[0]).await.unwrap() {
-        assert_eq!(t.state, State::Published);
-        db.store
-            .signed_revision(t.live_revision_id.unwrap())
-            .await
-            .unwrap();
-    }
-    let log = db.store.verify_log().await.unwrap();
-    assert_eq!(log.problem, None);
-    assert_eq!((log.entries, log.revisions), (4, 4));
-    let changes = db.store.changes_after(seq_before, 10).await.unwrap();
-    assert_eq!(changes.len(), 3, "one change per imported translation");
-    let texts = db.store.searchable(0, i64::MAX).await.unwrap();
-    assert_eq!(texts.len(), 4);
-}
-
 pressroom_store::backends!(
     the_last_admin_cannot_be_disabled_or_demoted,
     schema_is_migrated_once_and_newer_schemas_are_refused,
@@ -822,5 +740,4 @@ pressroom_store::backends!(
     imported_numbers_are_reserved,
     concurrent_publication_numbers_without_gaps,
     bad_input_is_refused_with_field_errors,
-    imported_releases_are_numbered_signed_and_announced,
 );

@@ -41,6 +41,7 @@ fn payload() -> ReleasePayload {
         attachments: vec![],
         correction: None,
         previous: None,
+        imported: None,
     }
 }
 

@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use pressroom_core::release::RevisionInput;
 use pressroom_core::signing::{Ed25519Key, Sign, from_hex};
-use pressroom_store::{By, ImportRelease, Store};
+use pressroom_store::{By, ImportRelease, ImportTranslation, PreparedImport, Store};
 
-use crate::corpus::{Corpus, TOPICS};
+use crate::corpus::Corpus;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -26,45 +25,53 @@ pub async fn run(data: &std::path::Path, translations: usize, site: &str) -> Res
     let signer: Arc<dyn Sign> = Arc::new(Ed25519Key::from_seed(&seed));
     let store = store.use_signer(signer, site).await?;
     let admin = store.user_by_name("admin").await?;
-    let mut topic_ids = Vec::new();
-    for slug in TOPICS {
-        let names = [("en".to_owned(), slug.to_owned())].into();
-        topic_ids.push((
-            slug,
-            store.create_topic(slug, &names, By::User(&admin)).await?.id,
-        ));
-    }
+    let kinds = store.list_kinds().await?;
+    let tz = store.site_settings().await?.tz();
+    let mut run = store.begin_import().await?;
+    let mut next: std::collections::HashMap<(String, i16), i64> = Default::default();
     let started = Instant::now();
-    let (mut done, mut shown) = (0, 0);
+    let (mut done, mut shown, mut n) = (0, 0, 0);
     let mut batch = Vec::with_capacity(BATCH);
     let mut corpus = Corpus::new(translations).peekable();
     while let Some(release) = corpus.next() {
-        let topic_ids: Vec<i64> = release
-            .topics
-            .iter()
-            .filter_map(|t| topic_ids.iter().find(|(s, _)| s == t).map(|(_, id)| *id))
-            .collect();
+        n += 1;
         done += release.texts.len();
-        batch.push(ImportRelease {
+        let numbered = kinds
+            .iter()
+            .any(|k| k.key == release.kind && k.series.is_some());
+        let year = pressroom_core::numbering::numbering_year(release.published, &tz);
+        let number = numbered.then(|| {
+            let seq = next.entry((release.kind.to_owned(), year)).or_insert(0);
+            *seq += 1;
+            *seq
+        });
+        batch.push(PreparedImport::from(ImportRelease {
+            source_id: format!("bench:{n}"),
             kind: release.kind.to_owned(),
+            number,
+            number_year: None,
             published_at: release.published,
+            topics: release.topics.iter().map(|t| (*t).to_owned()).collect(),
+            spokesperson: None,
+            banner: None,
+            attachments: Vec::new(),
             translations: release
                 .texts
                 .into_iter()
-                .map(|t| {
-                    let input = RevisionInput {
-                        title: t.title,
-                        lead: t.lead,
-                        body: t.body,
-                        topic_ids: topic_ids.clone(),
-                        ..Default::default()
-                    };
-                    (t.lang.to_owned(), input)
+                .map(|t| ImportTranslation {
+                    lang: t.lang.to_owned(),
+                    title: t.title,
+                    lead: t.lead,
+                    body: t.body,
+                    slug: None,
+                    old_urls: Vec::new(),
                 })
                 .collect(),
-        });
+        }));
         if batch.len() == BATCH || corpus.peek().is_none() {
-            store.import_published(&batch, By::User(&admin)).await?;
+            store
+                .import_releases(&mut run, &batch, By::User(&admin))
+                .await?;
             batch.clear();
             if done * 10 / translations > shown {
                 shown = done * 10 / translations;
