@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod content;
 mod demo;
+mod import;
 mod mail_config;
 mod media;
 mod progress;
@@ -19,7 +20,7 @@ mod subscribers;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Overrides};
 
@@ -99,6 +100,11 @@ enum Command {
     /// The content itself, in an open format.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// Bring in an archive: releases published with their historical numbers, dates and
+    /// old addresses (docs/import.md). Checks everything first; re-running skips what was
+    /// imported before.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
     Verify {
         /// The signed file (`…/signed.json` from a release page).
@@ -121,6 +127,45 @@ enum KeysCommand {
 enum LogCommand {
     /// Check every entry, link and signature; report the first that does not match (exit 1).
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A folder of Markdown files, one per translation, with TOML (`+++`) or YAML (`---`)
+    /// front matter: kind, lang, release, number, date, title, topics, banner, old_urls.
+    Markdown {
+        /// The folder (read recursively, `*.md`).
+        dir: PathBuf,
+        /// The kind of files whose front matter names none.
+        #[arg(long, default_value = "press-release")]
+        kind: String,
+        #[command(flatten)]
+        run: ImportArgs,
+    },
+}
+
+/// What every import takes.
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Check everything and print the report; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import the releases that pass even when others are refused.
+    #[arg(long)]
+    skip_refused: bool,
+    /// The admin the import is recorded as (the first enabled admin otherwise).
+    #[arg(long = "as", value_name = "USERNAME")]
+    as_user: Option<String>,
+}
+
+impl ImportArgs {
+    fn options(self) -> import::Options {
+        import::Options {
+            dry_run: self.dry_run,
+            skip_refused: self.skip_refused,
+            as_user: self.as_user,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -272,6 +317,9 @@ fn main() -> ExitCode {
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
             Command::Content(ContentCommand::Export { file }) => {
                 content::export(&config, &file).await
+            }
+            Command::Import(ImportCommand::Markdown { dir, kind, run }) => {
+                import::markdown(&config, &dir, &kind, &run.options()).await
             }
             Command::Subscribers(SubscribersCommand::Import { file }) => {
                 subscribers::import(&config, &file).await

@@ -35,6 +35,10 @@ pub enum Capability {
     Review,
     /// Manage users, site settings, kinds, number series and pages.
     Administer,
+    /// Publish releases from an archive with their historical numbers and dates, skipping
+    /// review (admins; a token needs the `import` scope of its own, so a token made for
+    /// managing the site cannot write history).
+    Import,
 }
 
 impl Role {
@@ -46,7 +50,7 @@ impl Role {
         match capability {
             Capability::Write => true,
             Capability::Review => self >= Role::Editor,
-            Capability::Administer => self == Role::Admin,
+            Capability::Administer | Capability::Import => self == Role::Admin,
         }
     }
 
@@ -147,11 +151,13 @@ pub enum Scope {
     Review,
     /// Grants [`Capability::Administer`].
     Admin,
+    /// Grants [`Capability::Import`].
+    Import,
 }
 
 impl Scope {
     /// Every scope, in the order forms list them.
-    pub const ALL: [Scope; 3] = [Scope::Write, Scope::Review, Scope::Admin];
+    pub const ALL: [Scope; 4] = [Scope::Write, Scope::Review, Scope::Admin, Scope::Import];
 
     /// The scope's name as stored, typed and shown.
     pub fn as_str(self) -> &'static str {
@@ -159,6 +165,7 @@ impl Scope {
             Self::Write => "write",
             Self::Review => "review",
             Self::Admin => "admin",
+            Self::Import => "import",
         }
     }
 
@@ -168,6 +175,7 @@ impl Scope {
             Self::Write => Capability::Write,
             Self::Review => Capability::Review,
             Self::Admin => Capability::Administer,
+            Self::Import => Capability::Import,
         }
     }
 
@@ -177,6 +185,7 @@ impl Scope {
             Capability::Write => Self::Write,
             Capability::Review => Self::Review,
             Capability::Administer => Self::Admin,
+            Capability::Import => Self::Import,
         }
     }
 }
@@ -194,7 +203,7 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|scope| scope.as_str() == s.trim())
-            .ok_or_else(|| format!("`{s}` is not a scope: use write, review or admin"))
+            .ok_or_else(|| format!("`{s}` is not a scope: use write, review, admin or import"))
     }
 }
 
@@ -235,7 +244,7 @@ pub fn validate_new_token(name: &str, scopes: &[String]) -> Result<Vec<Scope>, I
     if scopes.is_empty() {
         invalid.push(
             "scopes",
-            "choose at least one scope: write, review or admin",
+            "choose at least one scope: write, review, admin or import",
         );
     }
     let mut parsed = Vec::new();

@@ -298,7 +298,7 @@ impl Store {
         releases: &[PreparedImport],
         by: By<'_>,
     ) -> Result<Vec<Option<ReleaseId>>> {
-        let admin = matches!(by, By::User(u) if u.role.can(Capability::Administer));
+        let admin = matches!(by, By::User(u) if u.role.can(Capability::Import));
         if !admin {
             return Err(Invalid::field("user", "only an admin can import releases").into());
         }

@@ -4,8 +4,8 @@
 //! a second run skips what the first brought in.
 
 use jiff::Timestamp;
-use pressroom_core::workflow::State;
 use pressroom_core::signing::ReleasePayload;
+use pressroom_core::workflow::State;
 use pressroom_store::testing::{People, TestDb, sample_text};
 use pressroom_store::{
     By, ImportRelease, ImportTranslation, PreparedImport, ReleaseFilter, StoreError, Verdict,

@@ -37,11 +37,13 @@ mod error;
 mod headers;
 mod health;
 mod i18n;
+pub mod import;
 mod mail;
 mod media;
 mod metrics;
 pub mod outbox;
 mod public;
+mod redirects;
 pub mod scheduler;
 pub mod search_feed;
 pub mod stream;
@@ -265,6 +267,10 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(authenticity::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            redirects::old_addresses,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             headers::security_headers,

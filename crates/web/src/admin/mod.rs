@@ -11,6 +11,7 @@ pub(crate) mod forms;
 mod lists;
 mod media;
 mod people;
+mod redirects;
 mod releases;
 mod site;
 mod subscribers;
@@ -61,6 +62,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             distribution::admin_routes(),
         ))
         .merge(guarded(Capability::Administer, subscribers::admin_routes()))
+        .merge(guarded(Capability::Administer, redirects::admin_routes()))
 }
 
 /// Reads a cookie from the request headers.

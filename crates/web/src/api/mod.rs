@@ -8,6 +8,7 @@
 
 mod body;
 mod doc;
+mod import;
 mod limit;
 mod problem;
 mod read;
@@ -35,12 +36,13 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
     paths(
         read::list_releases, read::get_release, read::list_topics, read::get_page, search::search,
         write::create_release, write::add_translation, write::get_translation, write::save_translation, write::act,
-        write::upload_banner, write::upload_attachment,
+        write::upload_banner, write::upload_attachment, import::import_releases,
     ),
     components(schemas(
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,
         search::SearchOut, search::SearchHit, search::SearchFacets, search::SearchFacet,
         write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut, write::BannerForm, write::AttachmentForm,
+        import::ImportIn, crate::import::ImportReport, crate::import::ReportLine,
         Problem, problem::FieldProblem,
     )),
     modifiers(&BearerAuth),
@@ -81,6 +83,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )))
         .merge(search::routes())
         .merge(write::routes())
+        .merge(import::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -45,8 +45,13 @@ pub(super) fn routes() -> Router<AppState> {
 pub(crate) struct Caller(ApiToken);
 
 impl Caller {
+    /// The user the token acts as.
+    pub(crate) fn user(&self) -> pressroom_core::user::User {
+        self.0.user.clone()
+    }
+
     /// Refuses unless both the token's scopes and its user's role allow `capability`.
-    fn require(&self, capability: Capability) -> Result<(), Problem> {
+    pub(crate) fn require(&self, capability: Capability) -> Result<(), Problem> {
         if self.0.can(capability) {
             Ok(())
         } else {

@@ -1,0 +1,343 @@
+//! `pressroom import markdown DIR` and `pressroom import wxr FILE`: a ministry's archive
+//! brought in with its numbers, dates and addresses (`docs/import.md`).
+//!
+//! Every import reads its source twice. The first pass checks every release against the site
+//! (`Store::check_import`) and writes nothing: a source that cannot be read, or any release
+//! refused, stops the run before anything is imported (unless `--skip-refused`), with a
+//! report line per problem. The second pass reads the files each release refers to, stores
+//! them, and publishes the releases in batches. Re-running an import skips what it brought in
+//! before, so an interrupted run is finished by running it again.
+
+mod markdown;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use pressroom_core::import::{ImportFile, ImportRelease};
+use pressroom_core::user::{Capability, User};
+use pressroom_store::{By, PreparedImport, Store, Verdict};
+use pressroom_web::import::{ImportBytes, ImportReport, PrepareError, prepare};
+
+use crate::config::Config;
+use crate::progress::Progress;
+
+/// Releases per transaction: a few hundred keep each commit short and the rate high.
+const BATCH: usize = 200;
+/// Largest file an import fetches or reads for one banner or attachment.
+const MAX_FILE_BYTES: u64 = 40 << 20;
+
+/// One release as a source read it.
+pub(crate) struct Item {
+    /// The release.
+    pub release: ImportRelease,
+    /// Where it was read, for the report.
+    pub origin: String,
+    /// What the reader changed or left out.
+    pub warnings: Vec<String>,
+}
+
+/// A source read twice: once to check, once to import.
+pub(crate) trait Source {
+    /// How many releases it holds (for the progress bar).
+    fn len(&self) -> usize;
+    /// The folder relative file paths are read from.
+    fn base(&self) -> &Path;
+    /// Its releases, in order.
+    fn items(&self) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<Item>> + '_>>;
+}
+
+impl Source for markdown::MarkdownDir {
+    fn len(&self) -> usize {
+        markdown::MarkdownDir::len(self)
+    }
+    fn base(&self) -> &Path {
+        markdown::MarkdownDir::base(self)
+    }
+    fn items(&self) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<Item>> + '_>> {
+        Ok(Box::new(markdown::MarkdownDir::items(self)))
+    }
+}
+
+/// What the command line asked for, whatever the source.
+pub(crate) struct Options {
+    /// Check and report; write nothing.
+    pub dry_run: bool,
+    /// Import the releases that pass even when others are refused.
+    pub skip_refused: bool,
+    /// The admin the import is recorded as; the first enabled admin otherwise.
+    pub as_user: Option<String>,
+}
+
+/// `pressroom import markdown DIR`.
+pub(crate) async fn markdown(
+    config: &Config,
+    dir: &Path,
+    kind: &str,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let tz = store.site_settings().await?.tz();
+    let source = markdown::MarkdownDir::open(dir, kind, tz)?;
+    run(config, &store, &source, options).await
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    let store = crate::commands::open_store(config).await?;
+    crate::authenticity::signing_store(config, store, false).await
+}
+
+/// The admin an import runs as.
+async fn importer(store: &Store, name: Option<&str>) -> anyhow::Result<User> {
+    let user = match name {
+        Some(name) => store
+            .user_by_name(name)
+            .await
+            .with_context(|| format!("there is no user `{name}`"))?,
+        None => store
+            .list_users()
+            .await?
+            .into_iter()
+            .find(|u| !u.disabled && u.role.can(Capability::Import))
+            .context("the site has no enabled admin; create one with `pressroom user add`")?,
+    };
+    if user.disabled || !user.role.can(Capability::Import) {
+        bail!(
+            "`{}` cannot import: only an enabled admin can; pass --as with an admin's name",
+            user.username
+        );
+    }
+    Ok(user)
+}
+
+/// Checks the whole source, then imports it (see the module's documentation).
+pub(crate) async fn run(
+    config: &Config,
+    store: &Store,
+    source: &dyn Source,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let user = importer(store, options.as_user.as_deref()).await?;
+    let started = Instant::now();
+    let total = source.len() as u64;
+    let mut run = store.begin_import().await?;
+    let mut report = ImportReport::default();
+    let mut wanted = HashSet::new();
+    let mut progress = Progress::new("checking");
+    for (n, item) in source.items()?.enumerate() {
+        let item = item.context("nothing was imported; the source cannot be read")?;
+        let mut verdict = store.check_import(&mut run, &item.release).await?;
+        if let Verdict::Import { warnings, .. } = &mut verdict {
+            warnings.splice(0..0, item.warnings.iter().cloned());
+            for file in files_of(&item.release) {
+                if let Some(problem) = missing(source.base(), file) {
+                    warnings.push(problem);
+                }
+            }
+            wanted.insert(item.release.source_id.trim().to_owned());
+        }
+        report.add(&item.origin, &item.release, &verdict);
+        progress.update(n as u64 + 1, total);
+    }
+    progress.finish();
+    if options.dry_run {
+        print!("{}", report.text(true));
+        if report.refused > 0 {
+            bail!(
+                "{} release(s) would be refused (dry run: nothing was written)",
+                report.refused
+            );
+        }
+        return Ok(());
+    }
+    if report.refused > 0 && !options.skip_refused {
+        print!("{}", report.text(true));
+        bail!(
+            "nothing was imported: {} release(s) refused; fix them and run the import again, or pass --skip-refused to import the others",
+            report.refused
+        );
+    }
+    let media = match wanted.is_empty() {
+        true => None,
+        false => config.media_storage().ok(),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .context("cannot start the HTTP client for the archive's files")?;
+    let mut progress = Progress::new("importing");
+    let mut batch: Vec<PreparedImport> = Vec::with_capacity(BATCH);
+    let (mut done, to_do) = (0u64, wanted.len() as u64);
+    for item in source.items()? {
+        let item = item.context("the source changed since it was checked; run the import again")?;
+        if !wanted.contains(item.release.source_id.trim()) {
+            continue;
+        }
+        let origin = item.origin.clone();
+        let mut release = item.release;
+        let (bytes, problems) = read_files(&client, source.base(), &mut release).await;
+        let mut extra: Vec<String> = problems;
+        let prepared = match prepare(media.as_ref(), release.clone(), bytes).await {
+            Ok(prepared) => prepared,
+            Err(e @ PrepareError::Invalid(_)) => {
+                extra.push(format!("imported without its files: {e}"));
+                PreparedImport::from(release.clone())
+            }
+            Err(e @ PrepareError::Storage(_)) => {
+                bail!(
+                    "the media storage failed ({e}); what was imported so far stays, run the import again to finish"
+                )
+            }
+        };
+        if !extra.is_empty() {
+            report.warnings += extra.len();
+            report.lines.push(pressroom_web::import::ReportLine {
+                origin,
+                source_id: release.source_id.clone(),
+                outcome: "import".into(),
+                messages: extra,
+            });
+        }
+        batch.push(prepared);
+        if batch.len() == BATCH {
+            done += write(store, &mut run, &mut batch, &user).await?;
+            progress.update(done, to_do);
+        }
+    }
+    done += write(store, &mut run, &mut batch, &user).await?;
+    progress.update(done, to_do);
+    progress.finish();
+    print!("{}", report.text(false));
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "took {secs:.1} s ({:.0} translations/s); {} topic(s) created",
+        report.translations as f64 / secs.max(0.001),
+        run.new_topic_count()
+    );
+    Ok(())
+}
+
+async fn write(
+    store: &Store,
+    run: &mut pressroom_store::ImportRun,
+    batch: &mut Vec<PreparedImport>,
+    user: &User,
+) -> anyhow::Result<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let n = batch.len() as u64;
+    store
+        .import_releases(run, batch, By::User(user))
+        .await
+        .context("this batch was not imported (earlier batches were); fix the cause and run the import again to finish")?;
+    batch.clear();
+    Ok(n)
+}
+
+fn files_of(release: &ImportRelease) -> impl Iterator<Item = &ImportFile> {
+    release.banner.iter().chain(&release.attachments)
+}
+
+fn is_url(file: &str) -> bool {
+    file.starts_with("http://") || file.starts_with("https://")
+}
+
+fn local(base: &Path, file: &str) -> PathBuf {
+    let path = Path::new(file);
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
+/// A warning when a local file is not there (URLs are tried during the import).
+fn missing(base: &Path, file: &ImportFile) -> Option<String> {
+    if file.file.is_empty() || is_url(&file.file) {
+        return None;
+    }
+    let path = local(base, &file.file);
+    (!path.is_file()).then(|| format!("{} is not there; it is left out", path.display()))
+}
+
+/// Reads a release's files; one that cannot be read is left out (and taken out of the
+/// release, so `prepare` pairs names with bytes) with a warning.
+async fn read_files(
+    client: &reqwest::Client,
+    base: &Path,
+    release: &mut ImportRelease,
+) -> (ImportBytes, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut bytes = ImportBytes::default();
+    if let Some(banner) = &release.banner {
+        match read_file(client, base, banner).await {
+            Ok(b) => bytes.banner = Some(b),
+            Err(e) => {
+                problems.push(format!("the banner is left out: {e:#}"));
+                release.banner = None;
+            }
+        }
+    }
+    let mut kept = Vec::new();
+    for attachment in std::mem::take(&mut release.attachments) {
+        match read_file(client, base, &attachment).await {
+            Ok(b) => {
+                bytes.attachments.push(b);
+                kept.push(attachment);
+            }
+            Err(e) => problems.push(format!(
+                "attachment {} is left out: {e:#}",
+                attachment.display_name()
+            )),
+        }
+    }
+    release.attachments = kept;
+    (bytes, problems)
+}
+
+async fn read_file(
+    client: &reqwest::Client,
+    base: &Path,
+    file: &ImportFile,
+) -> anyhow::Result<Bytes> {
+    if file.file.is_empty() {
+        bail!("no file given");
+    }
+    if is_url(&file.file) {
+        let response = client
+            .get(&file.file)
+            .send()
+            .await
+            .with_context(|| format!("cannot fetch {}", file.file))?;
+        if !response.status().is_success() {
+            bail!("{} answered {}", file.file, response.status());
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_FILE_BYTES)
+        {
+            bail!("{} is larger than {MAX_FILE_BYTES} bytes", file.file);
+        }
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("cannot fetch {}", file.file))?;
+        if body.len() as u64 > MAX_FILE_BYTES {
+            bail!("{} is larger than {MAX_FILE_BYTES} bytes", file.file);
+        }
+        return Ok(body);
+    }
+    let path = local(base, &file.file);
+    let size = std::fs::metadata(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        bail!("{} is larger than {MAX_FILE_BYTES} bytes", path.display());
+    }
+    Ok(Bytes::from(std::fs::read(&path).with_context(|| {
+        format!("cannot read {}", path.display())
+    })?))
+}
