@@ -47,6 +47,7 @@ pub(crate) struct ImportIn {
 #[utoipa::path(post, path = "/api/v1/import/releases", request_body = ImportIn, security(("token" = [])), responses(
     (status = 200, description = "Imported (or, on a dry run, checked): the report", body = ImportReport),
     (status = 403, description = "The token lacks the `import` scope", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "A number was taken by a concurrent import meanwhile; send the request again", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "A release was refused; nothing was imported", body = Problem, content_type = "application/problem+json"),
 ))]
 pub(crate) async fn import_releases(
@@ -132,11 +133,10 @@ pub(crate) async fn import_releases(
         return Err(problem);
     }
     if !body.dry_run {
-        for chunk in prepared.chunks(100) {
-            store
-                .import_releases(&mut run, chunk, By::User(&caller.user()))
-                .await?;
-        }
+        // One transaction: a request is imported whole or not at all.
+        store
+            .import_releases(&mut run, &prepared, By::User(&caller.user()))
+            .await?;
     }
     Ok(Json(report))
 }
