@@ -17,6 +17,7 @@ pub const MAX_OLD_PATH_BYTES: usize = 2_000;
 
 /// One release of an archive, with all its translations, as an importer read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportRelease {
     /// What makes a re-run idempotent: an import whose source id was imported before is
@@ -27,12 +28,15 @@ pub struct ImportRelease {
     /// The historical number's position in its year (`367` of `No:367/21`); the series is the
     /// kind's. `None` for a kind without numbers, or a release that had none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_999_999))]
     pub number: Option<i64>,
     /// The number's year, when it differs from the publication date's year in the site's time
     /// zone (a release numbered in the last hour of a year); else that year.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1900, maximum = 2200))]
     pub number_year: Option<i16>,
     /// When it was first published.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub published_at: Timestamp,
     /// Topics by slug or by name in any language; a topic not found is created.
     #[serde(default)]
@@ -47,11 +51,13 @@ pub struct ImportRelease {
     #[serde(default)]
     pub attachments: Vec<ImportFile>,
     /// One text per language.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub translations: Vec<ImportTranslation>,
 }
 
 /// One language of an imported release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportTranslation {
     /// Language code (`az`, `en`, `ru`).
@@ -75,6 +81,7 @@ pub struct ImportTranslation {
 /// A file an importer refers to: a path (relative to the import's folder), an `http(s)` URL,
 /// or the bytes themselves in base64 (the API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportFile {
     /// Where to read it: a path or a URL. Empty when `data` carries the bytes.
@@ -88,6 +95,7 @@ pub struct ImportFile {
     pub name: Option<String>,
     /// Alternative text per language (banners).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
     pub alt: Localized,
 }
 

@@ -37,7 +37,7 @@ pub(crate) struct ImportIn {
     /// The releases, each an object with `source_id`, `kind`, `number`, `published_at`,
     /// `translations` (`lang`, `title`, `body`, `lead`, `slug`, `old_urls`), `topics`,
     /// `spokesperson`, `banner` and `attachments` (`data` in base64, `name`, `alt`).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(min_items = 1, max_items = 500)]
     releases: Vec<ImportRelease>,
     /// Answer what would happen, and write nothing.
     #[serde(default)]
@@ -57,9 +57,12 @@ pub(crate) async fn import_releases(
 ) -> Result<Json<ImportReport>, Problem> {
     caller.require(Capability::Import)?;
     if body.releases.is_empty() || body.releases.len() > MAX_RELEASES {
-        return Err(Problem::bad_request(format!(
-            "send 1 to {MAX_RELEASES} releases a request; this one has {}",
-            body.releases.len()
+        return Err(Problem::invalid(&pressroom_core::Invalid::field(
+            "releases",
+            format!(
+                "send 1 to {MAX_RELEASES} releases a request; this one has {}",
+                body.releases.len()
+            ),
         )));
     }
     let store = state.store();

@@ -42,7 +42,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
         read::ReleaseList, read::ReleaseSummary, read::ReleaseDetail, read::PublishedTranslation, read::HistoryEntry, read::TopicOut, read::PageOut,
         search::SearchOut, search::SearchHit, search::SearchFacets, search::SearchFacet,
         write::RevisionIn, write::NewReleaseIn, write::NewTranslationIn, write::SaveIn, write::ActionIn, write::CorrectionIn, write::TranslationOut, write::BannerForm, write::AttachmentForm,
-        import::ImportIn, crate::import::ImportReport, crate::import::ReportLine,
+        import::ImportIn, pressroom_core::import::ImportRelease, pressroom_core::import::ImportTranslation, pressroom_core::import::ImportFile, crate::import::ImportReport, crate::import::ReportLine,
         Problem, problem::FieldProblem,
     )),
     modifiers(&BearerAuth),
