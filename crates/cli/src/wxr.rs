@@ -191,11 +191,9 @@ pub fn open(path: &Path, options: WxrOptions) -> Result<Wxr, WxrError> {
                         item.post_id,
                         Attachment {
                             url: item.attachment_url.clone(),
-                            alt: item
-                                .meta("_wp_attachment_image_alt")
-                                .unwrap_or_default()
-                                .trim()
-                                .to_owned(),
+                            alt: tokens::plain(
+                                item.meta("_wp_attachment_image_alt").unwrap_or_default(),
+                            ),
                             parent: item.post_parent,
                             title: item.title.trim().to_owned(),
                         },

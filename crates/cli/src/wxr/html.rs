@@ -364,7 +364,7 @@ impl Writer<'_> {
             } else if in_code {
                 self.inline.push(c);
             } else {
-                if "\\*_[]<>`#~|&!".contains(c) {
+                if "\\*_[]<>`#~|&".contains(c) {
                     self.inline.push('\\');
                 }
                 self.inline.push(c);

@@ -141,7 +141,13 @@ impl Wxr {
         Ok(Member {
             post_id: item.post_id,
             line: item.line,
-            guid: item.guid.clone(),
+            // The guid never changes with the address; an export without one falls back to the
+            // permalink, then to the post id.
+            guid: [&item.guid, &item.link]
+                .into_iter()
+                .find(|g| !g.is_empty())
+                .cloned()
+                .unwrap_or_else(|| format!("?p={}", item.post_id)),
             published_at,
             number,
             years,

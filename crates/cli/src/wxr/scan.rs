@@ -231,7 +231,7 @@ impl Scanner {
                         continue;
                     }
                     match name.as_slice() {
-                        b"title" => it.title = value,
+                        b"title" => it.title = super::tokens::plain(&value),
                         b"link" => it.link = value.trim().to_owned(),
                         b"guid" => it.guid = value.trim().to_owned(),
                         b"content:encoded" => it.content = value,
@@ -246,7 +246,7 @@ impl Scanner {
                         b"wp:attachment_url" => it.attachment_url = value.trim().to_owned(),
                         b"category" => {
                             let mut c = std::mem::take(&mut category);
-                            c.name = value.trim().to_owned();
+                            c.name = super::tokens::plain(&value);
                             it.categories.push(c);
                         }
                         b"wp:meta_key" => meta_key = value,

@@ -398,3 +398,75 @@ fn a_body_with_headings_lists_and_links_renders() {
     assert!(html.contains("<blockquote>"), "{html}");
     assert!(!html.contains("qa-question"), "{html}");
 }
+
+#[test]
+fn a_group_is_found_by_its_description_and_escaped_names_are_decoded() {
+    // No `post_translations` category on the posts: Polylang's term lists them.
+    let file = export(&format!(
+        r#"<wp:term><wp:term_taxonomy>post_translations</wp:term_taxonomy><wp:term_slug>pll_1</wp:term_slug><wp:term_description><![CDATA[a:2:{{s:2:"en";i:1;s:2:"ru";i:2;}}]]></wp:term_description></wp:term>
+{}{}"#,
+        post(
+            1,
+            "No: 7, Q&amp;A on the Minister&#8217;s visit",
+            "en",
+            "",
+            "<p>a</p>"
+        ),
+        post(2, "No: 7, Вопросы и ответы", "ru", "", "<p>б</p>"),
+    ));
+    let reads: Vec<_> = open(file.path(), options(None))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(reads.len(), 1);
+    let titles: Vec<_> = reads[0]
+        .release
+        .translations
+        .iter()
+        .map(|t| t.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Q&A on the Minister\u{2019}s visit", "Вопросы и ответы"]
+    );
+}
+
+#[test]
+fn a_post_that_cannot_be_read_does_not_stop_the_others() {
+    let file = export(&format!(
+        "{}{}",
+        post(1, "No: 7", "en", "", "<p>only a number for a title</p>"),
+        post(2, "No: 8, Fine", "en", "", "<p>b</p>"),
+    ));
+    let reads: Vec<_> = open(file.path(), options(None)).unwrap().collect();
+    assert_eq!(reads.len(), 2);
+    let e = reads[0].as_ref().unwrap_err().to_string();
+    assert!(e.starts_with("post 1 (line "), "{e}");
+    assert!(e.contains("no title"), "{e}");
+    assert_eq!(reads[1].as_ref().unwrap().release.number, Some(8));
+}
+
+#[test]
+fn no_input_makes_it_panic() {
+    // Every cut of the export, and a damaged byte every few hundred: an error or releases,
+    // never a panic.
+    let whole = std::fs::read(fixture().join("export.xml")).unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let attempt = |bytes: &[u8]| {
+        file.as_file().set_len(0).unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        if let Ok(wxr) = open(file.path(), options(None)) {
+            for read in wxr {
+                let _ = read;
+            }
+        }
+    };
+    for cut in (0..whole.len()).step_by(53) {
+        attempt(&whole[..cut]);
+    }
+    for at in (0..whole.len()).step_by(211) {
+        let mut damaged = whole.clone();
+        damaged[at] = [b'<', b'&', b']', 0xff, b'"'][at % 5];
+        attempt(&damaged);
+    }
+}

@@ -63,6 +63,23 @@ impl TokenSink for Sink {
     }
 }
 
+/// The text of a bit of HTML, entities decoded and tags dropped: WordPress keeps titles and
+/// term names escaped (`Q&amp;A`, `Minister&#8217;s`), sometimes with tags in them.
+pub fn plain(html: &str) -> String {
+    if !html.contains(['&', '<']) {
+        return html.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    let mut text = String::with_capacity(html.len());
+    for tok in tokens(html) {
+        match tok {
+            Tok::Text(t) => text.push_str(&t),
+            Tok::Start(name, _) if name == "br" => text.push(' '),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn tokens(html: &str) -> Vec<Tok> {
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
