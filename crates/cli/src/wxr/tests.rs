@@ -470,3 +470,58 @@ fn no_input_makes_it_panic() {
         attempt(&damaged);
     }
 }
+
+/// Run by hand (`cargo test -p pressroom --bin pressroom large_export -- --ignored
+/// --nocapture`): a 200 MB export is read with a peak memory far below its size.
+#[test]
+#[ignore = "writes 200 MB; run by hand to see memory and speed"]
+fn a_large_export_streams() {
+    let body = "<p>A paragraph of a press release, long enough to weigh.</p>\n".repeat(40);
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let head = std::fs::read_to_string(export("").path()).unwrap();
+    let (start, end) = head.split_at(head.find("</channel>").unwrap());
+    file.write_all(start.as_bytes()).unwrap();
+    let n = 80_000;
+    for id in 1..=n {
+        let group = format!("pll_{}", id / 2);
+        let lang = if id % 2 == 0 { "en" } else { "az" };
+        file.write_all(post(id, &format!("No: {id}, Title {id}"), lang, &group, &body).as_bytes())
+            .unwrap();
+    }
+    file.write_all(end.as_bytes()).unwrap();
+    let size = file.as_file().metadata().unwrap().len();
+    let started = std::time::Instant::now();
+    let wxr = open(file.path(), options(None)).unwrap();
+    let expected = wxr.len();
+    let count = wxr.map(Result::unwrap).count();
+    assert_eq!(count, expected);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("");
+    eprintln!(
+        "{} MB, {count} releases in {:?}; {peak}",
+        size / 1_000_000,
+        started.elapsed()
+    );
+}
+
+#[test]
+fn without_a_utc_date_the_local_date_is_read_as_utc_with_a_warning() {
+    let item = post(3, "No:1/21, Old", "en", "", "<p>x</p>").replace(
+        "<![CDATA[2021-10-04 11:20:00]]>",
+        "<![CDATA[0000-00-00 00:00:00]]>",
+    );
+    let read = open(export(&item).path(), options(None))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.release.published_at, utc("2021-10-04T15:20:00Z"));
+    assert!(
+        read.warnings.iter().any(|w| w.contains("time zone")),
+        "{:?}",
+        read.warnings
+    );
+}
