@@ -255,7 +255,7 @@ pub fn open(path: &Path, options: WxrOptions) -> Result<Wxr, WxrError> {
 
 impl Wxr {
     /// How many releases the iteration yields (a translation group is one), for a progress
-    /// bar.
+    /// bar. A post that cannot be read is an error item in their place.
     pub fn len(&self) -> usize {
         self.releases
     }
@@ -309,25 +309,36 @@ impl Iterator for Wxr {
 }
 
 impl Wxr {
+    /// Reads one post and releases it, or holds it until the rest of its group is read. A
+    /// member that cannot be read is no longer waited for.
     fn take(&mut self, item: Item) {
+        let key = self.group_of.get(&item.post_id).cloned();
         let member = match self.member(&item) {
-            Ok(m) => m,
+            Ok(m) => Some(m),
             Err(e) => {
                 self.ready.push_back(Err(e));
-                return;
+                None
             }
         };
-        let Some(key) = self.group_of.get(&item.post_id).cloned() else {
-            self.ready
-                .push_back(Ok(merge(vec![member], &self.options.kind)));
+        let Some(key) = key else {
+            if let Some(member) = member {
+                self.ready
+                    .push_back(Ok(merge(vec![member], &self.options.kind)));
+            }
             return;
         };
-        let wanted = self.groups.get(&key).map_or(1, |g| g.members.len());
+        let group = self.groups.entry(key.clone()).or_default();
+        if member.is_none() {
+            group.members.retain(|id| *id != item.post_id);
+        }
+        let wanted = group.members.len();
         let members = self.pending.entry(key.clone()).or_default();
-        members.push(member);
+        members.extend(member);
         if members.len() >= wanted {
             let members = self.pending.remove(&key).unwrap_or_default();
-            self.ready.push_back(Ok(merge(members, &self.options.kind)));
+            if !members.is_empty() {
+                self.ready.push_back(Ok(merge(members, &self.options.kind)));
+            }
         }
     }
 }

@@ -98,6 +98,8 @@ impl Wxr {
         }
         old_urls.push(format!("/?p={}", item.post_id));
         let mut topics: Vec<String> = Vec::new();
+        // WordPress files every post without a category under "Uncategorized": a placeholder,
+        // not a topic.
         for c in &item.categories {
             let wanted =
                 c.domain == "post_tag" || c.domain == "category" && c.nicename != "uncategorized";
@@ -298,6 +300,16 @@ pub fn merge(mut members: Vec<Member>, kind: &str) -> WxrRead {
             ));
         } else {
             translations.push(m.translation);
+        }
+    }
+    if let Some(b) = &banner {
+        for t in &translations {
+            if !b.alt.contains_key(&t.lang) {
+                warnings.push(format!(
+                    "the banner has no alternative text in `{}` (the attachment's Alt Text in WordPress): describe the image before it is published",
+                    t.lang
+                ));
+            }
         }
     }
     // The number's year is given whenever the publication date's year could be read otherwise

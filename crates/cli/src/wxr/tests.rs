@@ -525,3 +525,20 @@ fn without_a_utc_date_the_local_date_is_read_as_utc_with_a_warning() {
         read.warnings
     );
 }
+
+#[test]
+fn a_group_whose_member_fails_is_released_with_the_others() {
+    let file = export(&format!(
+        "{}{}{}",
+        post(1, "No: 3, English", "en", "pll_g", "<p>a</p>"),
+        post(2, "No: 3", "az", "pll_g", "<p>b</p>"),
+        post(3, "No: 4, Later", "en", "", "<p>c</p>"),
+    ));
+    let reads: Vec<_> = open(file.path(), options(None)).unwrap().collect();
+    assert_eq!(reads.len(), 3, "the error, the group, the later post");
+    assert!(reads[0].is_err());
+    let group = &reads[1].as_ref().unwrap().release;
+    assert_eq!(group.translations.len(), 1);
+    assert_eq!(group.translations[0].title, "English");
+    assert_eq!(reads[2].as_ref().unwrap().release.number, Some(4));
+}
