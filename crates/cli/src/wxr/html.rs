@@ -235,7 +235,7 @@ impl Writer<'_> {
                 }
             }
             "td" | "th" => {
-                self.inline.clear();
+                self.clear_inline();
                 if let Some(t) = &mut self.table {
                     if t.rows.is_empty() {
                         t.rows.push(Vec::new());
@@ -265,11 +265,7 @@ impl Writer<'_> {
             return;
         }
         if name == "pre" {
-            if let Some(code) = self.pre.take() {
-                let code = code.trim_matches('\n');
-                let fence = "`".repeat(longest_run(code, '`').max(2) + 1);
-                self.block(format!("{fence}\n{code}\n{fence}"));
-            }
+            self.close_pre();
             return;
         }
         if self.pre.is_some() {
@@ -307,7 +303,7 @@ impl Writer<'_> {
             }
             "table" => {
                 if let Some(t) = self.table.take() {
-                    self.inline.clear();
+                    self.clear_inline();
                     self.write_table(t);
                 }
             }
@@ -386,7 +382,10 @@ impl Writer<'_> {
         };
         while self.spans.len() > at {
             let Some(span) = self.spans.pop() else { break };
-            let start = span.start.min(self.inline.len());
+            let mut start = span.start.min(self.inline.len());
+            while !self.inline.is_char_boundary(start) {
+                start -= 1;
+            }
             let content = self.inline.split_off(start);
             let trimmed = content.trim_matches([' ', '\n']);
             let lead = &content[..content.len() - content.trim_start_matches([' ', '\n']).len()];
@@ -465,6 +464,13 @@ impl Writer<'_> {
         self.warnings.push(format!(
             "an image in the text ({src}) became a link: Pressroom shows images only from its own site; add it again as the banner or an attachment if it matters"
         ));
+    }
+
+    /// Drops the text gathered so far (between table cells), and the spans that pointed into
+    /// it.
+    fn clear_inline(&mut self) {
+        self.inline.clear();
+        self.spans.clear();
     }
 
     fn push_frame(&mut self, frame: Frame) {
@@ -608,10 +614,34 @@ impl Writer<'_> {
         self.block(text);
     }
 
+    /// Writes preformatted text as a fenced code block, the fence longer than any run of
+    /// backticks inside.
+    fn close_pre(&mut self) {
+        if let Some(code) = self.pre.take() {
+            // Pressroom's question/answer markers are read line by line, even in code; a
+            // zero-width space keeps such a line text.
+            let mut code = code.trim_matches('\n').to_owned();
+            if code.lines().any(|l| l.trim().starts_with(":::")) {
+                self.warnings.push(
+                    "a preformatted line starting with `:::` got a zero-width space so that it is not read as a question/answer block".into(),
+                );
+                code = code
+                    .lines()
+                    .map(|l| match l.trim_start().starts_with(":::") {
+                        true => format!("\u{200b}{l}"),
+                        false => l.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
+            let code = code.as_str();
+            let fence = "`".repeat(longest_run(code, '`').max(2) + 1);
+            self.block(format!("{fence}\n{code}\n{fence}"));
+        }
+    }
+
     fn flush(&mut self) {
         self.boundary();
-        if let Some(code) = self.pre.take() {
-            self.block(code);
-        }
+        self.close_pre();
     }
 }

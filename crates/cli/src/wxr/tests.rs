@@ -542,3 +542,84 @@ fn a_group_whose_member_fails_is_released_with_the_others() {
     assert_eq!(group.translations[0].title, "English");
     assert_eq!(reads[2].as_ref().unwrap().release.number, Some(4));
 }
+
+#[test]
+fn any_tag_soup_becomes_markdown_that_renders() {
+    // Pseudo-random sequences of the pieces the converter treats specially.
+    const PIECES: &[&str] = &[
+        "<p>",
+        "</p>",
+        "<li>",
+        "</li>",
+        "<ul>",
+        "</ul>",
+        "<ol>",
+        "</ol>",
+        "<blockquote>",
+        "</blockquote>",
+        "<b>",
+        "</b>",
+        "<em>",
+        "</em>",
+        "<a href=\"https://x.example/\">",
+        "</a>",
+        "<table>",
+        "</table>",
+        "<tr>",
+        "<td>",
+        "</td>",
+        "<th>",
+        "<pre>",
+        "</pre>",
+        "<code>",
+        "</code>",
+        "<br>",
+        "<h2>",
+        "</h2>",
+        "<img src=\"/a.png\">",
+        "<!-- wp:x -->",
+        "<script>",
+        "</script>",
+        "<iframe>",
+        "\n\n",
+        "\n",
+        " ",
+        "ə",
+        "é:::",
+        ":::question",
+        "- ",
+        "1. ",
+        "*",
+        "`",
+        "[caption]",
+        "[/caption]",
+        "[gallery]",
+        "&amp;",
+        "&nbsp;",
+        "<hr>",
+        "</td></tr>",
+        "<div>",
+        "</div>",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    let links = html::Links::default();
+    for _ in 0..10_000 {
+        let mut html = String::new();
+        for _ in 0..next() % 40 {
+            html.push_str(PIECES[next() % PIECES.len()]);
+        }
+        let mut warnings = Vec::new();
+        let md = html::to_markdown(&html, &links, &mut warnings);
+        assert!(
+            pressroom_core::markdown::check_blocks(&md).is_ok(),
+            "{html:?} gave {md:?}"
+        );
+        pressroom_core::markdown::render(&md, &pressroom_core::markdown::ENGLISH_LABELS);
+    }
+}
