@@ -5,7 +5,9 @@
 //! Only what `pressroom_core::markdown` renders is written; everything else becomes text or a
 //! warning, never raw HTML (the sanitiser would drop it anyway).
 
-use super::tokens::{Tok, escape_line_starts, longest_run, shortcodes, tokens};
+use super::tokens::{
+    BLOCKS, SKIPPED, Tok, escape_line_starts, longest_run, shortcodes, table_markdown, tokens,
+};
 
 /// How links to the old site are rewritten: an address on `base_host` keeps only its path, so
 /// the new site's redirects from old addresses answer it.
@@ -102,33 +104,6 @@ struct Table {
     rows: Vec<Vec<String>>,
     cell: Option<String>,
 }
-
-const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "iframe", "object", "embed", "video", "audio", "form", "button",
-    "select", "textarea", "svg", "canvas", "template", "title", "head",
-];
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "main",
-    "aside",
-    "nav",
-    "figure",
-    "figcaption",
-    "dl",
-    "dt",
-    "dd",
-    "address",
-    "center",
-    "details",
-    "summary",
-    "body",
-    "html",
-];
 
 impl Writer<'_> {
     fn token(&mut self, tok: Tok) {
@@ -589,29 +564,9 @@ impl Writer<'_> {
     }
 
     fn write_table(&mut self, table: Table) {
-        let rows: Vec<Vec<String>> = table.rows.into_iter().filter(|r| !r.is_empty()).collect();
-        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-        if width == 0 {
-            return;
+        if let Some(text) = table_markdown(table.rows) {
+            self.block(text);
         }
-        let line = |cells: &[String]| {
-            let mut l = String::from("|");
-            for i in 0..width {
-                l.push(' ');
-                l.push_str(cells.get(i).map_or("", |c| c.trim()));
-                l.push_str(" |");
-            }
-            l
-        };
-        let mut text = line(&rows[0]);
-        text.push('\n');
-        text.push_str(&"| --- ".repeat(width));
-        text.push('|');
-        for row in &rows[1..] {
-            text.push('\n');
-            text.push_str(&line(row));
-        }
-        self.block(text);
     }
 
     /// Writes preformatted text as a fenced code block, the fence longer than any run of
@@ -645,3 +600,6 @@ impl Writer<'_> {
         self.close_pre();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,6 +63,35 @@ impl TokenSink for Sink {
     }
 }
 
+/// Elements whose content is no text of the post (scripts, embeds, forms).
+pub const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "iframe", "object", "embed", "video", "audio", "form", "button",
+    "select", "textarea", "svg", "canvas", "template", "title", "head",
+];
+/// Elements that end the paragraph before them and start a new one.
+pub const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "nav",
+    "figure",
+    "figcaption",
+    "dl",
+    "dt",
+    "dd",
+    "address",
+    "center",
+    "details",
+    "summary",
+    "body",
+    "html",
+];
+
 /// The text of a bit of HTML, entities decoded and tags dropped: WordPress keeps titles and
 /// term names escaped (`Q&amp;A`, `Minister&#8217;s`), sometimes with tags in them.
 pub fn plain(html: &str) -> String {
@@ -162,4 +191,29 @@ pub fn shortcodes(text: &str, warnings: &mut Vec<String>) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A GitHub-style table: the first row is the header, short rows are padded. `None` for a
+/// table without cells.
+pub fn table_markdown(rows: Vec<Vec<String>>) -> Option<String> {
+    let rows: Vec<Vec<String>> = rows.into_iter().filter(|r| !r.is_empty()).collect();
+    let width = rows.iter().map(Vec::len).max()?;
+    let line = |cells: &[String]| {
+        let mut l = String::from("|");
+        for i in 0..width {
+            l.push(' ');
+            l.push_str(cells.get(i).map_or("", |c| c.trim()));
+            l.push_str(" |");
+        }
+        l
+    };
+    let mut text = line(&rows[0]);
+    text.push('\n');
+    text.push_str(&"| --- ".repeat(width));
+    text.push('|');
+    for row in &rows[1..] {
+        text.push('\n');
+        text.push_str(&line(row));
+    }
+    Some(text)
 }
