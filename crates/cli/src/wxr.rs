@@ -84,6 +84,16 @@ pub enum WxrError {
         /// What was found instead.
         found: String,
     },
+    /// The export is not in UTF-8.
+    #[error(
+        "{path} is encoded in {encoding}; Pressroom reads UTF-8 exports. Convert it first: iconv -f {encoding} -t UTF-8 FILE > FILE.utf8.xml (and change the encoding in its first line)"
+    )]
+    Encoding {
+        /// The export.
+        path: PathBuf,
+        /// The encoding its XML declaration names.
+        encoding: String,
+    },
     /// One post cannot become a release; the others still can.
     #[error("{origin}: {message}")]
     Post {
@@ -92,6 +102,13 @@ pub enum WxrError {
         /// What is wrong and what to do.
         message: String,
     },
+}
+
+impl WxrError {
+    /// Whether reading stops here: every error but one post's.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, WxrError::Post { .. })
+    }
 }
 
 /// One release read from the export.

@@ -270,6 +270,19 @@ impl Scanner {
                     Err(e) => return Err(self.xml_error(&e.into())),
                 },
                 Event::GeneralRef(r) if self.keeps_text() => text.push_str(&self.entity(&r)?),
+                // Without quick-xml's `encoding` feature the reader takes UTF-8 only; WordPress
+                // writes its `blog_charset`, UTF-8 on every site since 2007 but not always.
+                Event::Decl(d) => {
+                    if let Some(Ok(encoding)) = d.encoding() {
+                        let encoding = String::from_utf8_lossy(&encoding).to_ascii_lowercase();
+                        if !matches!(encoding.as_str(), "utf-8" | "utf8") {
+                            return Err(WxrError::Encoding {
+                                path: self.path.clone(),
+                                encoding,
+                            });
+                        }
+                    }
+                }
                 Event::Eof => {
                     if !self.seen_root {
                         return Err(self.not_wxr("no XML element at all"));

@@ -402,6 +402,7 @@ fn a_post_that_cannot_be_read_does_not_stop_the_others() {
     ));
     let reads: Vec<_> = open(file.path(), options(None)).unwrap().collect();
     assert_eq!(reads.len(), 2);
+    assert!(!reads[0].as_ref().unwrap_err().is_fatal());
     let e = reads[0].as_ref().unwrap_err().to_string();
     assert!(e.starts_with("post 1 (line "), "{e}");
     assert!(e.contains("no title"), "{e}");
@@ -503,4 +504,24 @@ fn a_group_whose_member_fails_is_released_with_the_others() {
     assert_eq!(group.translations.len(), 1);
     assert_eq!(group.translations[0].title, "English");
     assert_eq!(reads[2].as_ref().unwrap().release.number, Some(4));
+}
+
+#[test]
+fn an_export_not_in_utf8_says_how_to_convert_it() {
+    let latin = std::fs::read_to_string(export("").path())
+        .unwrap()
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+    let e = error_of(&latin);
+    assert!(e.contains("encoded in iso-8859-1"), "{e}");
+    assert!(e.contains("iconv -f iso-8859-1 -t UTF-8"), "{e}");
+    let fine = std::fs::read_to_string(export("").path()).unwrap();
+    let wxr = open_text(&fine);
+    assert!(wxr.is_empty());
+}
+
+fn open_text(text: &str) -> Wxr {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    // The reader keeps its own handles; the file may go once it is open.
+    open(file.path(), options(None)).unwrap()
 }
