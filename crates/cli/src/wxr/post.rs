@@ -19,8 +19,9 @@ pub struct Member {
     pub line: u64,
     guid: String,
     published_at: Timestamp,
-    /// The number's position and year, and the years of the post's local and UTC dates.
+    /// The number's position and year, as the headline gave them.
     number: Option<(i64, Option<i16>)>,
+    /// The years of the post's local (the old site's zone) and UTC dates.
     years: [i16; 2],
     topics: Vec<String>,
     banner: Option<(String, String)>,
