@@ -39,6 +39,22 @@ pub(crate) struct Item {
     pub warnings: Vec<String>,
 }
 
+/// What a source gives, release by release.
+pub(crate) enum Entry {
+    /// A release it could read.
+    Release(Item),
+    /// One it could not (a post without a title): refused, and reading goes on.
+    Unreadable {
+        /// Where.
+        origin: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+}
+
+/// The entries of a source; an `Err` ends the reading (a broken or truncated file).
+type Entries<'a> = Box<dyn Iterator<Item = anyhow::Result<Entry>> + 'a>;
+
 /// A source read twice: once to check, once to import.
 pub(crate) trait Source {
     /// How many releases it holds (for the progress bar).
@@ -46,7 +62,11 @@ pub(crate) trait Source {
     /// The folder relative file paths are read from.
     fn base(&self) -> &Path;
     /// Its releases, in order.
-    fn items(&self) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<Item>> + '_>>;
+    fn items(&self) -> anyhow::Result<Entries<'_>>;
+    /// What the source held besides releases, for the report's last line.
+    fn summary(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Source for markdown::MarkdownDir {
@@ -56,9 +76,130 @@ impl Source for markdown::MarkdownDir {
     fn base(&self) -> &Path {
         markdown::MarkdownDir::base(self)
     }
-    fn items(&self) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<Item>> + '_>> {
-        Ok(Box::new(markdown::MarkdownDir::items(self)))
+    fn items(&self) -> anyhow::Result<Entries<'_>> {
+        Ok(Box::new(
+            markdown::MarkdownDir::items(self).map(|item| item.map(Entry::Release)),
+        ))
     }
+}
+
+/// A WordPress export, opened once for its size and again for each pass.
+struct WxrSource {
+    path: PathBuf,
+    unnumbered_kind: Option<String>,
+    options: crate::wxr::WxrOptions,
+    len: usize,
+    counts: crate::wxr::WxrCounts,
+    base: PathBuf,
+}
+
+impl Source for WxrSource {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn base(&self) -> &Path {
+        &self.base
+    }
+    fn items(&self) -> anyhow::Result<Entries<'_>> {
+        let wxr = crate::wxr::open(&self.path, self.options.clone())?;
+        Ok(Box::new(wxr.map(|read| match read {
+            Ok(mut read) => {
+                if let Some(kind) = &self.unnumbered_kind
+                    && read.release.number.is_none()
+                {
+                    read.release.kind = kind.clone();
+                }
+                Ok(Entry::Release(Item {
+                    release: read.release,
+                    origin: read.origin,
+                    warnings: read.warnings,
+                }))
+            }
+            Err(e) if !e.is_fatal() => {
+                let (origin, reason) = match e {
+                    crate::wxr::WxrError::Post { origin, message } => (origin, message),
+                    other => (String::new(), other.to_string()),
+                };
+                Ok(Entry::Unreadable { origin, reason })
+            }
+            Err(e) => Err(e.into()),
+        })))
+    }
+    fn summary(&self) -> Option<String> {
+        let c = &self.counts;
+        Some(format!(
+            "the export also held {} unpublished post(s), {} in the trash, {} revision(s), {} menu item(s), {} other item(s) (not imported) and {} page(s) (pages are not imported yet: add them under /admin/pages); {} file(s)",
+            c.unpublished, c.trash, c.revisions, c.menu_items, c.other, c.pages, c.attachments
+        ))
+    }
+}
+
+/// What `import wxr` takes besides the common options.
+pub(crate) struct WxrArgs {
+    /// The language of posts without Polylang information.
+    pub lang: Option<String>,
+    /// The kind posts become.
+    pub kind: String,
+    /// A copy of `wp-content/uploads`.
+    pub uploads: Option<PathBuf>,
+    /// How headlines carry numbers.
+    pub number_pattern: Option<String>,
+    /// The kind posts whose headline carries no number become.
+    pub unnumbered_kind: Option<String>,
+}
+
+/// `pressroom import wxr FILE`.
+pub(crate) async fn wxr(
+    config: &Config,
+    file: &Path,
+    args: WxrArgs,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let pattern = match &args.number_pattern {
+        Some(p) => pressroom_core::import::NumberPattern::new(p)
+            .map_err(|e| anyhow::anyhow!("--number-pattern: {e}"))?,
+        None => pressroom_core::import::NumberPattern::default(),
+    };
+    if let Some(dir) = &args.uploads
+        && !dir.is_dir()
+    {
+        bail!(
+            "--uploads {} is not a folder; give the copy of wp-content/uploads",
+            dir.display()
+        );
+    }
+    let store = open(config).await?;
+    let settings = store.site_settings().await?;
+    let lang = args
+        .lang
+        .unwrap_or_else(|| settings.default_language().to_owned());
+    if settings.language(&lang).is_none() {
+        bail!("--lang {lang}: the site has no language `{lang}`");
+    }
+    let wxr_options = crate::wxr::WxrOptions {
+        lang,
+        kind: args.kind,
+        pattern,
+        uploads: args.uploads,
+    };
+    let opened = crate::wxr::open(file, wxr_options.clone())?;
+    if opened.is_empty() {
+        bail!(
+            "{} holds no published post; export \"All content\" or \"Posts\" from WordPress (Tools → Export)",
+            file.display()
+        );
+    }
+    let source = WxrSource {
+        path: file.to_owned(),
+        len: opened.len(),
+        counts: opened.counts().clone(),
+        options: wxr_options,
+        unnumbered_kind: args.unnumbered_kind,
+        // The reader gives paths under --uploads as they were typed: relative to here.
+        base: PathBuf::new(),
+    };
+    drop(opened);
+    run(config, &store, &source, options).await
 }
 
 /// What the command line asked for, whatever the source.
@@ -126,8 +267,16 @@ pub(crate) async fn run(
     let mut report = ImportReport::default();
     let mut wanted = HashSet::new();
     let mut progress = Progress::new("checking");
-    for (n, item) in source.items()?.enumerate() {
-        let item = item.context("nothing was imported; the source cannot be read")?;
+    for (n, entry) in source.items()?.enumerate() {
+        let entry = entry.context("nothing was imported; the source cannot be read")?;
+        progress.update(n as u64 + 1, total);
+        let item = match entry {
+            Entry::Release(item) => item,
+            Entry::Unreadable { origin, reason } => {
+                report.refuse_unread(&origin, reason);
+                continue;
+            }
+        };
         let mut verdict = store.check_import(&mut run, &item.release).await?;
         if let Verdict::Import { warnings, .. } = &mut verdict {
             warnings.splice(0..0, item.warnings.iter().cloned());
@@ -139,11 +288,13 @@ pub(crate) async fn run(
             wanted.insert(item.release.source_id.trim().to_owned());
         }
         report.add(&item.origin, &item.release, &verdict);
-        progress.update(n as u64 + 1, total);
     }
     progress.finish();
     if options.dry_run {
         print!("{}", report.text(true));
+        if let Some(summary) = source.summary() {
+            println!("{summary}");
+        }
         if report.refused > 0 {
             bail!(
                 "{} release(s) would be refused (dry run: nothing was written)",
@@ -170,8 +321,12 @@ pub(crate) async fn run(
     let mut progress = Progress::new("importing");
     let mut batch: Vec<PreparedImport> = Vec::with_capacity(BATCH);
     let (mut done, to_do) = (0u64, wanted.len() as u64);
-    for item in source.items()? {
-        let item = item.context("the source changed since it was checked; run the import again")?;
+    for entry in source.items()? {
+        let entry =
+            entry.context("the source changed since it was checked; run the import again")?;
+        let Entry::Release(item) = entry else {
+            continue;
+        };
         if !wanted.contains(item.release.source_id.trim()) {
             continue;
         }
@@ -210,6 +365,9 @@ pub(crate) async fn run(
     progress.update(done, to_do);
     progress.finish();
     print!("{}", report.text(false));
+    if let Some(summary) = source.summary() {
+        println!("{summary}");
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "took {secs:.1} s ({:.0} translations/s); {} topic(s) created",

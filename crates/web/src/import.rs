@@ -187,6 +187,17 @@ impl ImportReport {
         }
     }
 
+    /// Counts a release the source could not read as refused.
+    pub fn refuse_unread(&mut self, origin: &str, reason: String) {
+        self.refused += 1;
+        self.lines.push(ReportLine {
+            origin: origin.to_owned(),
+            source_id: String::new(),
+            outcome: "refuse".to_owned(),
+            messages: vec![reason],
+        });
+    }
+
     /// Moves a release counted as imported to refused (its media could not be prepared).
     pub fn refuse_late(&mut self, origin: &str, release: &ImportRelease, reason: String) {
         self.imported = self.imported.saturating_sub(1);
