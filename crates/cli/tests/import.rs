@@ -214,3 +214,81 @@ fn the_seed_page_imports_with_its_number_date_and_old_address() {
         "{status} {html}"
     );
 }
+
+/// The export a real WordPress made (`tests/wordpress/make-fixture.sh`): every published post
+/// keeps its title (without the number), number, date, topics and address; a damaged copy of
+/// the same file imports nothing.
+#[test]
+fn a_wordpress_export_imports_with_its_numbers_and_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("site");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wordpress");
+    let export = fixture.join("export.xml");
+    let uploads = fixture.join("uploads");
+    write_test_key(&data);
+    assert!(run(&data, &["init", "--admin", "chief"]).status.success());
+
+    // Damaged copies: cut in the middle, and broken markup. Nothing is imported.
+    let xml = std::fs::read_to_string(&export).unwrap();
+    let cut = dir.path().join("cut.xml");
+    std::fs::write(&cut, &xml[..xml.len() / 2]).unwrap();
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(&broken, xml.replacen("</title>", "</titel>", 3)).unwrap();
+    for (file, says) in [(&cut, "line"), (&broken, "not valid XML at line")] {
+        let out = run(&data, &["import", "wxr", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(says), "{}", text(&out));
+    }
+
+    let args = [
+        "import",
+        "wxr",
+        export.to_str().unwrap(),
+        "--uploads",
+        uploads.to_str().unwrap(),
+        "--unnumbered-kind",
+        "news",
+        "--lang",
+        "en",
+    ];
+    let out = run(&data, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("imported 6 release(s)"), "{report}");
+    assert!(
+        report.contains("1 unpublished post(s)"),
+        "the draft: {report}"
+    );
+    let out = run(&data, &args);
+    assert!(text(&out).contains("skipped 6"), "{}", text(&out));
+
+    let mut child = pressroom(&data, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let port = listening_port(&mut child);
+    let _server = Process(child);
+    let (status, location, _) = get(
+        port,
+        "/2021/10/no367-21-answer-of-the-press-service-department-to-the-media-question/",
+    );
+    assert_eq!(status, 301);
+    assert!(location.starts_with("/en/releases/2021/367-"), "{location}");
+    let (status, _, html) = get(port, &location);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("No:367/21"), "{html}");
+    assert!(
+        html.contains(">Answer of the Press Service Department to the media question<"),
+        "{html}"
+    );
+    let (_, location, _) = get(port, "/2022/01/no400-21-statement-on-the-end-of-the-year");
+    assert!(
+        location.starts_with("/en/releases/2021/400-"),
+        "No:400/21 keeps 2021: {location}"
+    );
+    let (_, location, _) = get(port, "/2021/11/press-conference-of-the-minister");
+    let (status, _, html) = get(port, &location);
+    assert_eq!(status, 200, "{location}");
+    assert!(html.contains("Press conference of the Minister"), "{html}");
+}
