@@ -110,6 +110,65 @@ function picture($name, $r, $g, $b) {
     imagepng($im, $path, 9);
     return $path;
 }
+// The featured image: a banner of 1200×600, above the 320×200 Pressroom requires of a banner
+// and below WordPress's 2560-pixel big-image threshold, so the export names the file as drawn.
+// A dusk sky drawn with GD (gradients, a sun, a building with lit windows, a little noise) so it
+// is photo-like, saved as JPEG at quality 70 to stay a few tens of kilobytes.
+function banner($name) {
+    global $work;
+    $w = 1200; $h = 600;
+    $im = imagecreatetruecolor($w, $h);
+    mt_srand(367);
+    // The sky: deep blue at the top to orange at the horizon.
+    $horizon = 420;
+    for ($y = 0; $y < $horizon; $y++) {
+        $t = $y / $horizon;
+        $c = imagecolorallocate($im, (int) (20 + 220 * $t), (int) (40 + 110 * $t), (int) (110 - 40 * $t));
+        imageline($im, 0, $y, $w - 1, $y, $c);
+    }
+    // The sun, a soft disc in rings.
+    for ($r = 120; $r > 0; $r -= 4) {
+        $t = $r / 120;
+        $c = imagecolorallocatealpha($im, 255, (int) (230 - 60 * $t), (int) (150 - 110 * $t), (int) (40 + 80 * $t));
+        imagefilledellipse($im, 860, $horizon - 30, 2 * $r, 2 * $r, $c);
+    }
+    // The ground: dark, lightening towards the foreground.
+    for ($y = $horizon; $y < $h; $y++) {
+        $t = ($y - $horizon) / ($h - $horizon);
+        $c = imagecolorallocate($im, (int) (40 + 30 * $t), (int) (45 + 35 * $t), (int) (50 + 25 * $t));
+        imageline($im, 0, $y, $w - 1, $y, $c);
+    }
+    // The ministry building: a block with a portico, columns and lit windows.
+    $stone = imagecolorallocate($im, 58, 56, 64);
+    $shade = imagecolorallocate($im, 44, 42, 50);
+    imagefilledrectangle($im, 180, 200, 700, $horizon + 20, $stone);
+    imagefilledpolygon($im, [160, 200, 440, 120, 720, 200], $shade);
+    for ($x = 210; $x < 680; $x += 52) {
+        imagefilledrectangle($im, $x, 215, $x + 14, $horizon + 20, $shade);
+    }
+    for ($row = 0; $row < 4; $row++) {
+        for ($x = 232; $x < 660; $x += 52) {
+            $lit = mt_rand(0, 3) > 0;
+            $c = $lit ? imagecolorallocate($im, 250, mt_rand(200, 225), mt_rand(120, 160)) : imagecolorallocate($im, 30, 30, 40);
+            imagefilledrectangle($im, $x, 235 + 45 * $row, $x + 16, 260 + 45 * $row, $c);
+        }
+    }
+    // Grain, as a camera would leave.
+    for ($i = 0; $i < 40000; $i++) {
+        $x = mt_rand(0, $w - 1); $y = mt_rand(0, $h - 1);
+        $rgb = imagecolorat($im, $x, $y);
+        $d = mt_rand(-12, 12);
+        $c = imagecolorallocate($im,
+            max(0, min(255, (($rgb >> 16) & 255) + $d)),
+            max(0, min(255, (($rgb >> 8) & 255) + $d)),
+            max(0, min(255, ($rgb & 255) + $d)));
+        imagesetpixel($im, $x, $y, $c);
+    }
+    imagefilter($im, IMG_FILTER_SMOOTH, 12);
+    $path = "$work/$name";
+    imagejpeg($im, $path, 70);
+    return $path;
+}
 function sideload($path, $post, $title) {
     $id = media_handle_sideload(['name' => basename($path), 'tmp_name' => $path], $post, $title);
     if (is_wp_error($id)) { fwrite(STDERR, $id->get_error_message() . "\n"); exit(1); }
@@ -128,7 +187,7 @@ $answer = post(
     'publish', 'post',
     'The Press Service answers a question about a neighbouring country\'s statement.'
 );
-$banner = sideload(picture('press-service-banner.png', 30, 80, 140), $answer, 'Press Service banner');
+$banner = sideload(banner('press-service-banner.jpg'), $answer, 'Press Service banner');
 update_post_meta($banner, '_wp_attachment_image_alt', 'The ministry building at dusk');
 set_post_thumbnail($answer, $banner);
 
@@ -197,4 +256,7 @@ cp "$work/export.xml" "$out/export.xml"
 grep -o "<wp:attachment_url><!\[CDATA\[[^]]*" "$out/export.xml" | sed 's/.*uploads\///' | while read -r f; do
     install -D -m 0644 "$work/uploads/$f" "$out/uploads/$f"
 done
+# The banner must be the original 1200×600 drawing, not one of WordPress's resized copies.
+php -r '$s = @getimagesize($argv[1]); if (!$s || $s[0] != 1200 || $s[1] != 600) { fwrite(STDERR, "$argv[1]: not the 1200x600 banner\n"); exit(1); }' \
+    "$out/uploads/2021/10/press-service-banner.jpg"
 echo "wrote $out/export.xml and $(find "$out/uploads" -type f | wc -l) uploads"

@@ -131,7 +131,7 @@ fn the_wordpress_export_gives_its_published_posts() {
     let banner = r.banner.as_ref().expect("the featured image is the banner");
     assert_eq!(
         Path::new(&banner.file),
-        dir.join("uploads/2021/10/press-service-banner.png")
+        dir.join("uploads/2021/10/press-service-banner.jpg")
     );
     assert_eq!(
         banner.alt.get("en").map(String::as_str),
@@ -218,7 +218,7 @@ fn without_an_uploads_copy_files_are_the_old_addresses() {
     );
     assert_eq!(
         answer.release.banner.as_ref().unwrap().file,
-        "http://mfa.localhost/wp-content/uploads/2021/10/press-service-banner.png"
+        "http://mfa.localhost/wp-content/uploads/2021/10/press-service-banner.jpg"
     );
     let missing = tempfile::tempdir().unwrap();
     let (_, _, reads) = read_all(&fixture().join("export.xml"), Some(missing.path().into()));
