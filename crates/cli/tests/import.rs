@@ -282,6 +282,14 @@ fn a_wordpress_export_imports_with_its_numbers_and_addresses() {
         html.contains(">Answer of the Press Service Department to the media question<"),
         "{html}"
     );
+    assert!(
+        html.contains("<picture"),
+        "the featured image is the banner: {html}"
+    );
+    assert!(
+        html.contains("The ministry building at dusk"),
+        "with its alt text: {html}"
+    );
     let (_, location, _) = get(port, "/2022/01/no400-21-statement-on-the-end-of-the-year");
     assert!(
         location.starts_with("/en/releases/2021/400-"),
