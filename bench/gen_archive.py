@@ -60,7 +60,8 @@ def main():
     post_id = 100
     for i in range(n):
         at = start + step * i + timedelta(minutes=rng.randint(0, 600))
-        year = at.year
+        # Numbers run per year in the site's time zone (Asia/Baku, UTC+4 all year).
+        year = (at + timedelta(hours=4)).year
         seq[year] = seq.get(year, 0) + 1
         number = seq[year]
         topics = rng.sample(TOPICS, rng.randint(1, 3))
