@@ -22,13 +22,25 @@ pub(crate) async fn check(backend: Backend, url: &str, options: &AnyConnectOptio
             .await
             .map_err(|e| explain(backend, url, &e))?;
         if backend == Backend::Sqlite {
-            check_sqlite(&mut conn, url).await?;
+            sqlx::raw_sql("PRAGMA journal_mode = WAL")
+                .execute(&mut conn)
+                .await
+                .map_err(|e| explain(Backend::Sqlite, url, &e))?;
         }
-        let _ = conn.close().await;
-        Ok(())
+        Ok::<_, StoreError>(conn)
     };
     match tokio::time::timeout(FIRST_CONNECTION, attempt).await {
-        Ok(result) => result,
+        Ok(Ok(mut conn)) => {
+            // Outside the time limit: reading every page of a large file takes as long as
+            // the disk needs (seconds for a few hundred megabytes read cold), and is not a
+            // sign of a lock.
+            if backend == Backend::Sqlite {
+                quick_check(&mut conn, url).await?;
+            }
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(StoreError::Open(match backend {
             Backend::Postgres => format!(
                 "PostgreSQL did not answer within {} s; check that the server is running and \
@@ -45,13 +57,9 @@ pub(crate) async fn check(backend: Backend, url: &str, options: &AnyConnectOptio
     }
 }
 
-/// Switching to WAL writes beside the file, so a folder that cannot be written fails here;
-/// `quick_check` reads every page.
-async fn check_sqlite(conn: &mut AnyConnection, url: &str) -> Result<()> {
-    sqlx::raw_sql("PRAGMA journal_mode = WAL")
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| explain(Backend::Sqlite, url, &e))?;
+/// `quick_check` reads every page, so a damaged file is refused at start. (Switching to WAL,
+/// before it, writes beside the file: a folder that cannot be written fails there.)
+async fn quick_check(conn: &mut AnyConnection, url: &str) -> Result<()> {
     let rows = sqlx::query("PRAGMA quick_check")
         .fetch_all(&mut *conn)
         .await
