@@ -42,7 +42,7 @@ pub(crate) struct Item {
 /// What a source gives, release by release.
 pub(crate) enum Entry {
     /// A release it could read.
-    Release(Item),
+    Release(Box<Item>),
     /// One it could not (a post without a title): refused, and reading goes on.
     Unreadable {
         /// Where.
@@ -78,7 +78,8 @@ impl Source for markdown::MarkdownDir {
     }
     fn items(&self) -> anyhow::Result<Entries<'_>> {
         Ok(Box::new(
-            markdown::MarkdownDir::items(self).map(|item| item.map(Entry::Release)),
+            markdown::MarkdownDir::items(self)
+                .map(|item| item.map(|i| Entry::Release(Box::new(i)))),
         ))
     }
 }
@@ -109,11 +110,11 @@ impl Source for WxrSource {
                 {
                     read.release.kind = kind.clone();
                 }
-                Ok(Entry::Release(Item {
+                Ok(Entry::Release(Box::new(Item {
                     release: read.release,
                     origin: read.origin,
                     warnings: read.warnings,
-                }))
+                })))
             }
             Err(e) if !e.is_fatal() => {
                 let (origin, reason) = match e {
@@ -271,7 +272,7 @@ pub(crate) async fn run(
         let entry = entry.context("nothing was imported; the source cannot be read")?;
         progress.update(n as u64 + 1, total);
         let item = match entry {
-            Entry::Release(item) => item,
+            Entry::Release(item) => *item,
             Entry::Unreadable { origin, reason } => {
                 report.refuse_unread(&origin, reason);
                 continue;
