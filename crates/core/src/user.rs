@@ -388,7 +388,7 @@ mod tests {
         assert!(
             err.message_for("scopes")
                 .unwrap()
-                .contains("write, review or admin")
+                .contains("write, review, admin or import")
         );
         assert!(validate_new_token("x", &[]).is_err());
     }

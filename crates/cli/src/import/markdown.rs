@@ -302,11 +302,15 @@ fn instant(text: &str, tz: &TimeZone) -> anyhow::Result<Timestamp> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);
     }
+    // A date alone first: a date-time parser would read it as midnight.
+    if let Some(d) = (text.len() == 10)
+        .then(|| text.parse::<Date>().ok())
+        .flatten()
+    {
+        return Ok(d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone())?.timestamp());
+    }
     if let Ok(dt) = text.replace(' ', "T").parse::<DateTime>() {
         return Ok(dt.to_zoned_datetime(tz.clone())?.timestamp());
-    }
-    if let Ok(d) = text.parse::<Date>() {
-        return Ok(d.at(12, 0, 0, 0).to_zoned_datetime(tz.clone())?.timestamp());
     }
     bail!(
         "`{text}` is not a date: write 2021-10-04, 2021-10-04T13:30:00 or 2021-10-04T13:30:00+04:00"
