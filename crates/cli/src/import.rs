@@ -313,7 +313,7 @@ pub(crate) async fn run(
     }
     let media = match wanted.is_empty() {
         true => None,
-        false => config.media_storage().ok(),
+        false => Some(config.media_storage()?),
     };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
@@ -335,7 +335,7 @@ pub(crate) async fn run(
         let mut release = item.release;
         let (bytes, problems) = read_files(&client, source.base(), &mut release).await;
         let mut extra: Vec<String> = problems;
-        let prepared = match prepare(media.as_ref(), release.clone(), bytes).await {
+        let prepared = match prepare(media.as_ref(), release.clone(), bytes, false).await {
             Ok(prepared) => prepared,
             Err(e @ PrepareError::Invalid(_)) => {
                 extra.push(format!("imported without its files: {e}"));

@@ -25,14 +25,15 @@ pub struct ImportBytes {
     pub attachments: Vec<Bytes>,
 }
 
-/// Processes `release`'s banner (cropped around its centre) and attachments and stores their
-/// files, so the store can record them. A file that is not a usable image or document is a
-/// field error naming it. Files stored for a release that is then not recorded are found by
-/// `pressroom media gc`.
+/// Processes `release`'s banner (cropped around its centre) and attachments and, unless
+/// `check_only` (a dry run, which writes nothing), stores their files so the store can record
+/// them. A file that is not a usable image or document is a field error naming it. Files
+/// stored for a release that is then not recorded are found by `pressroom media gc`.
 pub async fn prepare(
     storage: Option<&Arc<dyn Storage>>,
     release: ImportRelease,
     bytes: ImportBytes,
+    check_only: bool,
 ) -> Result<PreparedImport, PrepareError> {
     if bytes.banner.is_none() && bytes.attachments.is_empty() {
         return Ok(release.into());
@@ -88,7 +89,7 @@ pub async fn prepare(
     .await
     .map_err(|e| PrepareError::Storage(format!("processing the media failed: {e}")))?;
     let (banner, attachments, files) = processed.map_err(PrepareError::Invalid)?;
-    for file in &files {
+    for file in files.iter().filter(|_| !check_only) {
         let stored = match storage.exists(&file.key).await {
             Ok(true) => Ok(()),
             Ok(false) => storage.put(&file.key, file.bytes.clone()).await,

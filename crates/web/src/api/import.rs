@@ -90,10 +90,7 @@ pub(crate) async fn import_releases(
                 continue;
             }
         };
-        if body.dry_run && bytes.banner.is_none() && bytes.attachments.is_empty() {
-            continue;
-        }
-        match prepare(state.media(), release.clone(), bytes).await {
+        match prepare(state.media(), release.clone(), bytes, body.dry_run).await {
             Ok(p) => prepared.push(p),
             Err(PrepareError::Invalid(invalid)) => {
                 report.refuse_late(
