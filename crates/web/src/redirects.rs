@@ -17,28 +17,32 @@ pub(crate) async fn old_addresses(
     if !matches!(*request.method(), Method::GET | Method::HEAD) || internal(request.uri().path()) {
         return next.run(request).await;
     }
-    let path_and_query = request.uri().path_and_query().map_or_else(
-        || request.uri().path().to_owned(),
-        |p| p.as_str().to_owned(),
-    );
     let old_home_link = request.uri().path() == "/" && request.uri().query().is_some();
-    if old_home_link && let Some(found) = redirect(&state, &path_and_query).await {
+    if old_home_link && let Some(found) = redirect(&state, &target_of(request.uri())).await {
         return found;
     }
+    // Only a miss pays for the address's copy and the lookup.
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     if response.status() != StatusCode::NOT_FOUND {
         return response;
     }
     // An old address may carry a query (`/news.php?id=5`); try it with and then without.
-    if let Some(found) = redirect(&state, &path_and_query).await {
+    if let Some(found) = redirect(&state, &target_of(&uri)).await {
         return found;
     }
-    if let Some((path, _)) = path_and_query.split_once('?')
-        && let Some(found) = redirect(&state, path).await
+    if uri.query().is_some()
+        && let Some(found) = redirect(&state, uri.path()).await
     {
         return found;
     }
     response
+}
+
+/// The path with its query, as old addresses are kept.
+fn target_of(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
 }
 
 /// Paths that are never an old page: the editorial area, the API, files.
