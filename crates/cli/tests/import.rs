@@ -9,29 +9,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::{Process, listening_port, write_test_key};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pressroom");
-
-fn pressroom(data: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data").arg(data).args(args);
-    for var in [
-        "PRESSROOM_LISTEN",
-        "PRESSROOM_DATA_DIR",
-        "PRESSROOM_DATABASE_URL",
-        "PRESSROOM_CONFIG",
-        "PRESSROOM_BASE_URL",
-        "PRESSROOM_MEDIA_STORE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("PRESSROOM_LOG", "warn");
-    cmd
-}
+use common::{Process, jpeg, listening_port, pressroom, write_test_key};
 
 fn run(data: &Path, args: &[&str]) -> Output {
     pressroom(data, args).stdin(Stdio::null()).output().unwrap()
@@ -69,17 +50,6 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
         .unwrap_or_default()
         .to_owned();
     (status, location, body.to_owned())
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&image)
-        .unwrap();
-    out
 }
 
 const SEED: &str = "+++

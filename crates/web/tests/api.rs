@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::api::{call, token};
-use common::{Site, at, body_text, site};
+use common::{Site, at, body_text, jpeg, site};
 use pressroom_store::By;
 use pressroom_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -289,17 +289,6 @@ async fn bad_bodies_are_refused_naming_the_field(db: TestDb) {
             .unwrap()
             .is_empty()
     );
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&image)
-        .unwrap();
-    out
 }
 
 /// A multipart body with text fields and one file field.

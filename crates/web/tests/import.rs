@@ -9,20 +9,9 @@ use axum::http::{Method, StatusCode, header};
 use base64::Engine;
 use common::api::{call, token};
 use common::browser::Browser;
-use common::{body_text, site};
+use common::{body_text, jpeg, site};
 use pressroom_store::testing::{TEST_PASSWORD, TestDb};
 use serde_json::{Value, json};
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&image)
-        .unwrap();
-    out
-}
 
 fn release(source: &str, number: i64, old_url: &str) -> Value {
     json!({

@@ -201,3 +201,34 @@ impl Moto {
         ]
     }
 }
+
+/// A command of the binary on data folder `data`, with the environment variables that would
+/// point it elsewhere removed and quiet logs.
+pub fn pressroom(data: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pressroom"));
+    cmd.arg("--data").arg(data).args(args);
+    for var in [
+        "PRESSROOM_LISTEN",
+        "PRESSROOM_DATA_DIR",
+        "PRESSROOM_DATABASE_URL",
+        "PRESSROOM_CONFIG",
+        "PRESSROOM_BASE_URL",
+        "PRESSROOM_MEDIA_STORE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("PRESSROOM_LOG", "warn");
+    cmd
+}
+
+/// A real JPEG photo-like image of `width` × `height`.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&image)
+        .unwrap();
+    out
+}

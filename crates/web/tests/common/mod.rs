@@ -146,3 +146,16 @@ pub async fn body_text(response: Response) -> String {
 pub fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
+
+/// A real JPEG photo-like image of `width` × `height`.
+#[allow(dead_code)]
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&image)
+        .unwrap();
+    out
+}
