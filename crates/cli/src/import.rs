@@ -84,8 +84,11 @@ impl Source for markdown::MarkdownDir {
     }
 }
 
-/// A WordPress export, opened once for its size and again for each pass.
+/// A WordPress export: opened once for its size (and the check pass), again for the import.
 struct WxrSource {
+    /// The reader opened to count the releases: the first pass uses it rather than reading
+    /// the file's first pass once more.
+    opened: std::cell::RefCell<Option<crate::wxr::Wxr>>,
     path: PathBuf,
     unnumbered_kind: Option<String>,
     options: crate::wxr::WxrOptions,
@@ -102,7 +105,10 @@ impl Source for WxrSource {
         &self.base
     }
     fn items(&self) -> anyhow::Result<Entries<'_>> {
-        let wxr = crate::wxr::open(&self.path, self.options.clone())?;
+        let wxr = match self.opened.take() {
+            Some(wxr) => wxr,
+            None => crate::wxr::open(&self.path, self.options.clone())?,
+        };
         Ok(Box::new(wxr.map(|read| match read {
             Ok(mut read) => {
                 if let Some(kind) = &self.unnumbered_kind
@@ -194,12 +200,12 @@ pub(crate) async fn wxr(
         path: file.to_owned(),
         len: opened.len(),
         counts: opened.counts().clone(),
+        opened: std::cell::RefCell::new(Some(opened)),
         options: wxr_options,
         unnumbered_kind: args.unnumbered_kind,
         // The reader gives paths under --uploads as they were typed: relative to here.
         base: PathBuf::new(),
     };
-    drop(opened);
     run(config, &store, &source, options).await
 }
 
