@@ -97,19 +97,28 @@ async fn main() {
     );
     assert_eq!(rows.len(), 20);
     let rows = time!(
-        |_: &Vec<_>| "listing, last page".to_owned(),
+        |_: &Vec<_>| "listing, last page (offset)".to_owned(),
         db.store.list_public(&filter(last))
     );
     assert!(!rows.is_empty());
+    let timeline = time!(
+        |t: &Vec<_>| format!("timeline ({} releases)", t.len()),
+        db.store.public_timeline("en")
+    );
+    let keyed = ReleaseFilter {
+        start_at: timeline.get(last as usize).copied(),
+        ..filter(0)
+    };
+    let by_key = time!(
+        |_: &Vec<_>| "listing, last page (by key)".to_owned(),
+        db.store.list_public(&keyed)
+    );
+    assert_eq!(by_key, rows);
     let total = time!(
         |_: &i64| "count".to_owned(),
         db.store.count_public(&filter(0))
     );
     assert_eq!(total, n as i64);
-    time!(
-        |y: &Vec<i16>| format!("years ({})", y.len()),
-        db.store.public_years("en")
-    );
     time!(
         |c: &Vec<_>| format!("sitemap index ({} children)", c.len()),
         db.store.sitemap_chunks(1_000)

@@ -45,6 +45,7 @@ mod outbox;
 mod public;
 mod receivers;
 mod redirects;
+mod reference;
 mod releases;
 mod rows;
 mod searchable;
@@ -82,8 +83,9 @@ pub use outbox::{
     Outcome, Webhook,
 };
 pub use pressroom_core::import::{ImportFile, ImportRelease, ImportTranslation};
-pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry};
+pub use public::{PublicRelease, PublicSummary, ReleaseFilter, SitemapEntry, TimelineEntry};
 pub use redirects::{REDIRECT_PAGE, Redirect};
+pub use reference::{PageLink, SiteReference};
 pub use releases::{NewRelease, TranslationDetail};
 pub use searchable::SearchableText;
 pub use second_factor::CodeRefusal;

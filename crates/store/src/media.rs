@@ -175,15 +175,16 @@ impl Store {
 
     /// What a revision shows besides its text.
     pub async fn revision_media(&self, revision_id: RevisionId) -> Result<ShownMedia> {
-        let banner_id: Option<BannerId> =
-            sqlx::query("SELECT banner_id FROM revision_banners WHERE revision_id = $1")
-                .bind(revision_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| r.try_get("banner_id"))
-                .transpose()?;
-        let banner = match banner_id {
-            Some(id) => Some(self.banner(id).await?),
+        let banner_row = sqlx::query(
+            "SELECT b.id, b.release_id, b.source_id, b.mobile_source_id, b.focal_x, b.focal_y, b.desktop_crop, \
+             b.mobile_crop, b.alt, b.created_at FROM revision_banners rb JOIN banners b ON b.id = rb.banner_id \
+             WHERE rb.revision_id = $1",
+        )
+        .bind(revision_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let banner = match banner_row {
+            Some(row) => Some(self.banner_from_row(&row).await?),
             None => None,
         };
         let rows = sqlx::query(crate::rows::sql(format!(

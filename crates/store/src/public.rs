@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use crate::releases::{RELEASE_COLUMNS, release_from_row};
 use crate::rows::{instant, sql};
-use crate::{Result, Store, StoreError};
+use crate::{Result, SiteReference, Store, StoreError};
 
 /// Which published releases to list.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +26,15 @@ pub struct ReleaseFilter {
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
+    /// Start at this release (its first publication and id, inclusive) instead of skipping
+    /// `offset` rows: a deep page read by its key costs what the first page costs. Callers
+    /// find the key in the listing's timeline ([`Store::public_timeline`]).
+    pub start_at: Option<(Timestamp, i64)>,
 }
+
+/// One release in a language's timeline: when it was first published, and its id — the
+/// listing's order and the key a page starts at.
+pub type TimelineEntry = (Timestamp, i64);
 
 /// One line of a public listing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -138,39 +146,20 @@ impl Store {
             .collect()
     }
 
-    /// When each release published in `lang` within `[from, to)` was first published, for
-    /// archive navigation.
-    pub async fn public_dates(
-        &self,
-        lang: &str,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<Timestamp>> {
-        let rows = sqlx::query(
-            "SELECT r.first_published_at FROM releases r JOIN translations t ON t.release_id = r.id \
-             WHERE t.lang = $1 AND t.live_revision_id IS NOT NULL AND t.state <> 'deleted' \
-             AND r.first_published_at >= $2 AND r.first_published_at < $3",
-        )
-        .bind(lang)
-        .bind(from.as_microsecond())
-        .bind(to.as_microsecond())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| instant(r.try_get("first_published_at")?))
-            .collect()
-    }
-
     /// Published translations matching `filter`, newest first. Releases come first in the
     /// join (`CROSS JOIN` fixes that order on SQLite) so the page is read by walking
     /// `releases_published` backwards and stops after `limit` rows instead of sorting the whole
     /// archive for every page.
     pub async fn list_public(&self, filter: &ReleaseFilter) -> Result<Vec<PublicSummary>> {
         let (from, to) = bounds(filter);
+        let start = filter
+            .start_at
+            .map_or((i64::MAX, i64::MAX), |(at, id)| (at.as_microsecond(), id));
         let rows = sqlx::query(sql(format!(
             "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, t.live_revision_id, v.title, v.lead, v.body, {LAST_PUBLISHED} \
              FROM releases r CROSS JOIN translations t JOIN revisions v ON v.id = t.live_revision_id \
-             WHERE t.release_id = r.id AND {LISTING_WHERE} ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
+             WHERE t.release_id = r.id AND {LISTING_WHERE} AND (r.first_published_at, r.id) <= ($8, $9) \
+             ORDER BY r.first_published_at DESC, r.id DESC LIMIT $6 OFFSET $7"
         )))
         .bind(&filter.lang)
         .bind(filter.kind.as_deref().unwrap_or(""))
@@ -179,6 +168,8 @@ impl Store {
         .bind(to)
         .bind(filter.limit)
         .bind(filter.offset)
+        .bind(start.0)
+        .bind(start.1)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -214,9 +205,11 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// The published translation in `lang` of the release with `key` in `year`.
+    /// The published translation in `lang` of the release with `key` in `year`; its topics
+    /// and spokesperson are taken from `reference` (the caller's copy in memory).
     pub async fn find_public(
         &self,
+        reference: &SiteReference,
         lang: &str,
         year: i16,
         key: &ReleaseKey,
@@ -264,20 +257,15 @@ impl Store {
             )
             .await?;
         let history = self.publications(translation.id).await?;
-        let topics = self
-            .list_topics()
-            .await?
-            .into_iter()
+        let topics = reference
+            .topics
+            .iter()
             .filter(|t| revision.topic_ids.contains(&t.id))
+            .cloned()
             .collect();
-        let spokesperson = match revision.spokesperson_id {
-            Some(id) => self
-                .list_spokespeople()
-                .await?
-                .into_iter()
-                .find(|s| s.id == id),
-            None => None,
-        };
+        let spokesperson = revision
+            .spokesperson_id
+            .and_then(|id| reference.spokespeople.iter().find(|s| s.id == id).cloned());
         Ok(PublicRelease {
             release,
             translation,
@@ -327,20 +315,21 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("seq")?)).collect()
     }
 
-    /// The years that have published releases, newest first.
-    pub async fn public_years(&self, lang: &str) -> Result<Vec<i16>> {
+    /// Every release published in `lang` (live, not deleted; withdrawn ones are listed too),
+    /// newest first, as the listings order them: small enough to hold in memory (16 bytes a
+    /// release), it gives the listings their counts, years and months, and each page's key.
+    pub async fn public_timeline(&self, lang: &str) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT DISTINCT r.year FROM releases r JOIN translations t ON t.release_id = r.id \
-             WHERE t.lang = $1 AND t.live_revision_id IS NOT NULL AND r.year IS NOT NULL ORDER BY r.year DESC",
+            "SELECT r.first_published_at, r.id FROM releases r CROSS JOIN translations t \
+             WHERE t.release_id = r.id AND t.lang = $1 AND t.live_revision_id IS NOT NULL \
+             AND t.state <> 'deleted' AND r.first_published_at IS NOT NULL \
+             ORDER BY r.first_published_at DESC, r.id DESC",
         )
         .bind(lang)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                let y: i64 = r.try_get("year")?;
-                i16::try_from(y).map_err(|_| StoreError::Corrupt(format!("year {y}")))
-            })
+            .map(|r| Ok((instant(r.try_get("first_published_at")?)?, r.try_get("id")?)))
             .collect()
     }
 }

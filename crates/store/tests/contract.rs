@@ -208,7 +208,12 @@ async fn review_numbers_and_publishes_with_two_people(db: TestDb) {
 
     let page = db
         .store
-        .find_public("en", 2021, &release_key(&release))
+        .find_public(
+            &db.store.site_reference().await.unwrap(),
+            "en",
+            2021,
+            &release_key(&release),
+        )
         .await
         .unwrap();
     assert_eq!(page.revision.title, "Minister met");
@@ -376,7 +381,12 @@ async fn withdrawal_keeps_the_page_and_the_number(db: TestDb) {
     let release = db.store.release(t.release_id).await.unwrap();
     let page = db
         .store
-        .find_public("en", 2021, &release_key(&release))
+        .find_public(
+            &db.store.site_reference().await.unwrap(),
+            "en",
+            2021,
+            &release_key(&release),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -562,6 +572,7 @@ async fn imported_numbers_are_reserved(db: TestDb) {
     let found = db
         .store
         .find_public(
+            &db.store.site_reference().await.unwrap(),
             "en",
             2025,
             &ReleaseKey::Numbered {
@@ -725,6 +736,100 @@ async fn the_last_admin_cannot_be_disabled_or_demoted(db: TestDb) {
         .unwrap();
 }
 
+/// The listings' timeline lists what the listings list, in their order, and a page read by
+/// its key equals the page read by its offset; the reference data holds the footer's pages
+/// and the topics a page resolves; a revision's topics come back with it.
+async fn the_timeline_and_reference_data_match_what_pages_show(db: TestDb) {
+    let p = db.people().await;
+    let topic = db
+        .store
+        .create_topic(
+            "energy",
+            &[("en".to_owned(), "Energy".to_owned())].into(),
+            By::User(&p.admin),
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (i, when) in [
+        "2021-03-01T08:00:00Z",
+        "2021-05-01T08:00:00Z",
+        "2022-01-10T08:00:00Z",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let text = RevisionInput {
+            topic_ids: if i == 1 { vec![topic.id] } else { Vec::new() },
+            ..input(&format!("Release {i}"))
+        };
+        let id = db
+            .draft("press-release", "en", text, &p.author)
+            .await
+            .translation
+            .id;
+        db.submit_and_approve(id, &p, at(when)).await;
+        ids.push(db.store.translation(id).await.unwrap().release_id);
+    }
+    let timeline = db.store.public_timeline("en").await.unwrap();
+    assert_eq!(
+        timeline.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+        [ids[2], ids[1], ids[0]],
+        "newest first"
+    );
+    assert_eq!(timeline[0].0, at("2022-01-10T08:00:00Z"));
+    assert!(db.store.public_timeline("ru").await.unwrap().is_empty());
+    let by_offset = ReleaseFilter {
+        lang: "en".into(),
+        limit: 2,
+        offset: 1,
+        ..Default::default()
+    };
+    let by_key = ReleaseFilter {
+        offset: 0,
+        start_at: Some(timeline[1]),
+        ..by_offset.clone()
+    };
+    let page = db.store.list_public(&by_offset).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(db.store.list_public(&by_key).await.unwrap(), page);
+
+    db.store
+        .save_page(
+            "privacy",
+            "en",
+            "Privacy policy",
+            "Text.",
+            By::User(&p.admin),
+        )
+        .await
+        .unwrap();
+    let reference = db.store.site_reference().await.unwrap();
+    assert!(reference.has_page("privacy", "en") && !reference.has_page("privacy", "ru"));
+    assert_eq!(
+        reference
+            .pages_in("en")
+            .map(|p| p.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Privacy policy"]
+    );
+    let release = db.store.release(ids[1]).await.unwrap();
+    let found = db
+        .store
+        .find_public(&reference, "en", 2021, &release_key(&release))
+        .await
+        .unwrap();
+    assert_eq!(found.revision.topic_ids, [topic.id]);
+    assert_eq!(
+        found
+            .topics
+            .iter()
+            .map(|t| t.slug.as_str())
+            .collect::<Vec<_>>(),
+        ["energy"]
+    );
+}
+
 pressroom_store::backends!(
     the_last_admin_cannot_be_disabled_or_demoted,
     schema_is_migrated_once_and_newer_schemas_are_refused,
@@ -740,4 +845,5 @@ pressroom_store::backends!(
     imported_numbers_are_reserved,
     concurrent_publication_numbers_without_gaps,
     bad_input_is_refused_with_field_errors,
+    the_timeline_and_reference_data_match_what_pages_show,
 );

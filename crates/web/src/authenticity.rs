@@ -312,7 +312,7 @@ async fn page(
         .map(|l| (l.code.clone(), format!("/{}/verify", l.code)))
         .collect();
     let path = format!("/{lang}/verify");
-    let chrome = chrome(state, &loaded, lang, &path, &alternates).await?;
+    let chrome = chrome(state, &loaded, lang, &path, &alternates)?;
     let failed = error.is_some();
     let mut response = render(
         state,

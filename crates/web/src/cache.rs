@@ -93,8 +93,10 @@ const MAX_KEY_BYTES: usize = 2048;
 struct Entry {
     tags: Vec<String>,
     content_type: HeaderValue,
-    etag: String,
+    etag: HeaderValue,
     last_modified: Timestamp,
+    /// `last_modified` as the header says it, formatted once rather than on every hit.
+    last_modified_text: HeaderValue,
     identity: Bytes,
     gzip: Bytes,
     brotli: Bytes,
@@ -252,6 +254,29 @@ impl ChangeListener for PageCache {
     }
 }
 
+/// The fast path, outermost: a GET or HEAD without a query whose page is cached is answered
+/// here, before routing and the other middleware (its key is its path whatever the route, as
+/// [`cache_key`] keeps only the query parameters a route reads). Everything else, misses
+/// included, goes down the stack to [`serve_cached`].
+pub(crate) async fn serve_hit(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let cache = &state.inner.cache;
+    let hit = cache.max_bytes > 0
+        && (request.method() == Method::GET || request.method() == Method::HEAD)
+        && request.uri().query().is_none()
+        && request.uri().path().len() <= MAX_KEY_BYTES
+        && state.inner.followers.cache.following();
+    if hit && let Some(entry) = cache.get(request.uri().path()) {
+        let mut response = respond(&entry, request.headers());
+        crate::headers::add(response.headers_mut(), false, &state);
+        return response;
+    }
+    next.run(request).await
+}
+
 /// The middleware: answers from the cache, or renders and keeps what handlers tagged.
 pub(crate) async fn serve_cached(
     State(state): State<AppState>,
@@ -276,10 +301,10 @@ pub(crate) async fn serve_cached(
     if !cacheable_request {
         return next.run(request).await;
     }
-    let headers = request.headers().clone();
     if let Some(entry) = cache.get(&key) {
-        return respond(&entry, &headers);
+        return respond(&entry, request.headers());
     }
+    let headers = request.headers().clone();
     let since = cache.generation();
     let response = next.run(request).await;
     let Some(tags) = response.extensions().get::<CacheTags>().cloned() else {
@@ -297,11 +322,19 @@ pub(crate) async fn serve_cached(
         .get(CONTENT_TYPE)
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
+    let last_modified = Timestamp::now();
+    let last_modified_text = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&last_modified)
+        .ok()
+        .and_then(|text| HeaderValue::try_from(text).ok())
+        .unwrap_or_else(|| HeaderValue::from_static(""));
     let entry = Entry {
         tags: tags.0,
         content_type,
-        etag: format!("\"{:016x}\"", crate::assets::fnv1a(&bytes)),
-        last_modified: Timestamp::now(),
+        etag: HeaderValue::try_from(format!("\"{:016x}\"", crate::assets::fnv1a(&bytes)))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+        last_modified,
+        last_modified_text,
         gzip: gzip(&bytes),
         brotli: brotli(&bytes),
         identity: bytes,
@@ -311,13 +344,10 @@ pub(crate) async fn serve_cached(
 }
 
 fn respond(entry: &Entry, request: &axum::http::HeaderMap) -> Response {
-    let last_modified = jiff::fmt::rfc2822::DateTimePrinter::new()
-        .timestamp_to_rfc9110_string(&entry.last_modified)
-        .unwrap_or_default();
     let not_modified = match request.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         Some(tags) => tags
             .split(',')
-            .any(|t| t.trim() == entry.etag || t.trim() == "*"),
+            .any(|t| t.trim().as_bytes() == entry.etag.as_bytes() || t.trim() == "*"),
         None => request
             .get(IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
@@ -325,8 +355,8 @@ fn respond(entry: &Entry, request: &axum::http::HeaderMap) -> Response {
             .is_some_and(|since| since.timestamp().as_second() >= entry.last_modified.as_second()),
     };
     let mut builder = Response::builder()
-        .header(ETAG, &entry.etag)
-        .header(LAST_MODIFIED, last_modified)
+        .header(ETAG, entry.etag.clone())
+        .header(LAST_MODIFIED, entry.last_modified_text.clone())
         .header(CACHE_CONTROL, "public, max-age=0, must-revalidate")
         .header(VARY, "Accept-Encoding");
     if not_modified {
@@ -391,8 +421,9 @@ mod tests {
         Entry {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             content_type: HeaderValue::from_static("text/html"),
-            etag: "\"x\"".into(),
+            etag: HeaderValue::from_static("\"x\""),
             last_modified: Timestamp::now(),
+            last_modified_text: HeaderValue::from_static(""),
             identity: Bytes::from(vec![b'a'; size]),
             gzip: Bytes::new(),
             brotli: Bytes::new(),

@@ -4,11 +4,11 @@
 //! is ever stored by a browser or proxy, whatever the answer (a sign-in page, a 403, a 404).
 
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -24,12 +24,16 @@ pub(crate) async fn security_headers(
     let path = request.uri().path();
     let admin = path == "/admin" || path.starts_with("/admin/");
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    add(response.headers_mut(), admin, &state);
+    response
+}
+
+/// Adds the security headers to an answer (`admin`: one under `/admin`). The page cache's
+/// fast path ([`crate::cache::serve_hit`]) answers before the middleware and calls this.
+pub(crate) fn add(headers: &mut HeaderMap, admin: bool, state: &crate::AppState) {
     if admin {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    // Only when the public address is https: on plain http the header would be ignored, and
-    // on a test or LAN address it must never pin a browser to https.
     if state.config().base_url.starts_with("https://") {
         headers.insert(
             STRICT_TRANSPORT_SECURITY,
@@ -43,5 +47,4 @@ pub(crate) async fn security_headers(
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
 }

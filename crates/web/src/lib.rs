@@ -44,10 +44,12 @@ mod metrics;
 pub mod outbox;
 mod public;
 mod redirects;
+mod reference;
 pub mod scheduler;
 pub mod search_feed;
 pub mod stream;
 mod templates;
+mod timeline;
 mod view;
 
 use std::path::PathBuf;
@@ -108,6 +110,10 @@ struct Inner {
     assets: assets::Assets,
     i18n: Arc<i18n::I18n>,
     cache: Arc<cache::PageCache>,
+    /// The settings, kinds, topics … every page reads, in memory.
+    reference: Arc<reference::ReferenceCache>,
+    /// Each language's listed releases, in memory.
+    timelines: Arc<timeline::Timelines>,
     metrics: Arc<Metrics>,
     media: Option<Arc<dyn pressroom_media::Storage>>,
     api_limits: api::ApiLimits,
@@ -136,6 +142,10 @@ impl AppState {
         let assets = assets::Assets::load(config.theme_dir.as_deref())?;
         let cache = Arc::new(cache::PageCache::new(config.cache_bytes));
         store.subscribe(cache.clone());
+        let reference = Arc::new(reference::ReferenceCache::default());
+        store.subscribe(reference.clone());
+        let timelines = Arc::new(timeline::Timelines::default());
+        store.subscribe(timelines.clone());
         let (search, _search_tmp) = open_search(config.search_dir.as_deref())?;
         let mailer = match &config.mail {
             Some(mail) => {
@@ -154,6 +164,8 @@ impl AppState {
                 assets,
                 i18n,
                 cache,
+                reference,
+                timelines,
                 metrics: Arc::default(),
                 media,
                 api_limits: api::ApiLimits::new(
@@ -276,5 +288,9 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::serve_hit,
+        ))
         .with_state(state)
 }

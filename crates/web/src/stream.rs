@@ -25,7 +25,6 @@ use pressroom_store::{ChangeListener, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::AppState;
-use crate::cache::PageCache;
 
 /// How often the stream's head is polled, and a follower looks again without a wake-up.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -172,11 +171,12 @@ pub async fn run<F, Fut, E>(
     }
 }
 
-/// Applies to `cache` every entry after `applied` and returns the sequence reached. A gap (the
-/// entries were pruned while this server was away) drops the whole cache.
+/// Applies to the in-memory copies (the page cache, the reference data, the timelines) every entry after
+/// `applied` and returns the sequence reached. A gap (the entries were pruned while this
+/// server was away) drops them whole.
 pub(crate) async fn catch_up_cache(
     store: &Store,
-    cache: &PageCache,
+    copies: &[&dyn ChangeListener],
     mut applied: u64,
 ) -> Result<u64, StoreError> {
     loop {
@@ -190,10 +190,14 @@ pub(crate) async fn catch_up_cache(
                 oldest = first.seq,
                 "the change stream was pruned past the page cache; dropping it"
             );
-            cache.changed(&pressroom_store::Change::Site);
+            for copy in copies {
+                copy.changed(&pressroom_store::Change::Site);
+            }
         }
         for entry in &batch {
-            cache.changed(&entry.change);
+            for copy in copies {
+                copy.changed(&entry.change);
+            }
             applied = entry.seq;
         }
         if batch.len() < BATCH as usize {
@@ -236,7 +240,12 @@ async fn follow_cache(state: &AppState, shutdown: watch::Receiver<bool>) {
             u64::MAX => store.last_change_seq().await?,
             seq => seq,
         };
-        let reached = catch_up_cache(store, &state.inner.cache, from).await?;
+        let copies: [&dyn ChangeListener; 3] = [
+            state.inner.cache.as_ref(),
+            state.inner.reference.as_ref(),
+            state.inner.timelines.as_ref(),
+        ];
+        let reached = catch_up_cache(store, &copies, from).await?;
         applied.store(reached, Ordering::Relaxed);
         Ok::<_, StoreError>(reached)
     })

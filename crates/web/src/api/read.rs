@@ -139,6 +139,7 @@ pub(crate) async fn list_releases(
         published_between: None,
         limit: per_page,
         offset: (page - 1) * per_page,
+        start_at: None,
     };
     let total = state.store().count_public(&filter).await?;
     let ctx = loaded.ctx(&state, &lang);
@@ -241,14 +242,18 @@ pub(crate) async fn get_release(
         if t.live_revision_id.is_none() || settings.language(&t.lang).is_none() {
             continue;
         }
-        let found: PublicRelease = match state.store().find_public(&t.lang, year, &key).await {
+        let loaded = Loaded::fetch(&state, &t.lang)
+            .await
+            .map_err(|_| Problem::not_found("unknown language"))?;
+        let found: PublicRelease = match state
+            .store()
+            .find_public(&loaded, &t.lang, year, &key)
+            .await
+        {
             Ok(found) => found,
             Err(StoreError::NotFound(_)) => continue,
             Err(e) => return Err(e.into()),
         };
-        let loaded = Loaded::fetch(&state, &t.lang)
-            .await
-            .map_err(|_| Problem::not_found("unknown language"))?;
         let ctx = loaded.ctx(&state, &t.lang);
         let fallback = settings.default_language();
         translations.push(PublishedTranslation {

@@ -69,8 +69,7 @@ async fn home(
         &lang,
         &path,
         &all_languages(&loaded.settings, &lang, &path),
-    )
-    .await?;
+    )?;
     render(
         &state,
         "home.html",
@@ -238,27 +237,43 @@ async fn list_releases(
         None => topic_filter.clone(),
     };
     let tz = loaded.settings.tz();
-    let filter = ReleaseFilter {
+    let timeline = state.inner.timelines.get(&state, &lang, &tz).await?;
+    let mut filter = ReleaseFilter {
         lang: lang.clone(),
         kind: kind.clone(),
         topic: topic_slug.clone(),
         published_between: bounds(period, &tz)?,
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
+        start_at: None,
     };
-    let total = state.store().count_public(&filter).await?;
+    // Unfiltered, the timeline gives the total and the release the page starts at; a kind or
+    // topic filter is counted and paged by the database.
+    let total = if filter.kind.is_none() && filter.topic.is_none() {
+        let listed = timeline.within(filter.published_between);
+        let first = usize::try_from(filter.offset).unwrap_or(usize::MAX);
+        filter.start_at = listed.get(first).copied();
+        filter.offset = 0;
+        if filter.start_at.is_none() {
+            filter.limit = 0;
+        }
+        listed.len() as i64
+    } else {
+        state.store().count_public(&filter).await?
+    };
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     if page > 1 && page > pages {
         return Err(WebError::NotFound);
     }
     let ctx = loaded.ctx(&state, &lang);
-    let cards: Vec<_> = state
-        .store()
-        .list_public(&filter)
-        .await?
-        .iter()
-        .map(|s| ctx.card(s))
-        .collect();
+    let cards: Vec<_> = if filter.limit == 0 {
+        Vec::new()
+    } else {
+        state.store().list_public(&filter).await?
+    }
+    .iter()
+    .map(|s| ctx.card(s))
+    .collect();
     let base = match (period.year, period.month, &topic_page) {
         (_, _, Some(slug)) => format!("/{lang}/topics/{slug}/"),
         (Some(y), Some(m), _) => format!("/{lang}/releases/{y}/{m:02}/"),
@@ -321,7 +336,7 @@ async fn list_releases(
         .iter()
         .map(|t| context! { slug => t.slug, name => ctx.topic_name(t), selected => topic_filter.as_deref() == Some(t.slug.as_str()) })
         .collect();
-    let years = state.store().public_years(&lang).await?;
+    let years = timeline.years();
     let months: Vec<_> = match period.year.and_then(|y| {
         bounds(
             Period {
@@ -334,12 +349,10 @@ async fn list_releases(
         .flatten()
     }) {
         Some((from, to)) => {
-            let mut months: Vec<i8> = state
-                .store()
-                .public_dates(&lang, from, to)
-                .await?
+            let mut months: Vec<i8> = timeline
+                .within(Some((from, to)))
                 .iter()
-                .map(|at| ctx.local_date(*at).month())
+                .map(|(at, _)| ctx.local_date(*at).month())
                 .collect();
             months.sort_unstable();
             months.dedup();
@@ -369,8 +382,7 @@ async fn list_releases(
         &lang,
         &path,
         &all_languages(&loaded.settings, &lang, &path),
-    )
-    .await?;
+    )?;
     render(
         &state,
         "listing.html",

@@ -17,9 +17,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use minijinja::context;
 use pressroom_core::language::pick;
-use pressroom_core::numbering::NumberSeries;
-use pressroom_core::release::{Kind, Topic};
+use std::sync::Arc;
+
 use pressroom_core::settings::SiteSettings;
+use pressroom_store::SiteReference;
 use serde::Serialize;
 
 use crate::cache::CacheTags;
@@ -40,10 +41,10 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn root(State(state): State<AppState>) -> Result<Redirect, WebError> {
-    let settings = state.store().site_settings().await?;
+    let reference = state.inner.reference.get(&state).await?;
     Ok(Redirect::temporary(&format!(
         "/{}/",
-        settings.default_language()
+        reference.settings.default_language()
     )))
 }
 
@@ -51,31 +52,28 @@ async fn lang_root(
     State(state): State<AppState>,
     Path(lang): Path<String>,
 ) -> Result<Redirect, WebError> {
-    let settings = state.store().site_settings().await?;
-    check_lang(&settings, &lang)?;
+    Loaded::fetch(&state, &lang).await?;
     Ok(Redirect::permanent(&format!("/{lang}/")))
 }
 
-/// The reference data every page needs.
-pub(crate) struct Loaded {
-    pub settings: SiteSettings,
-    pub kinds: Vec<Kind>,
-    pub series: Vec<NumberSeries>,
-    pub topics: Vec<Topic>,
+/// The reference data every page needs (settings, kinds, series, topics, spokespeople,
+/// pages): the copy in memory ([`crate::reference`]).
+pub(crate) struct Loaded(Arc<SiteReference>);
+
+impl std::ops::Deref for Loaded {
+    type Target = SiteReference;
+
+    fn deref(&self) -> &SiteReference {
+        &self.0
+    }
 }
 
 impl Loaded {
-    /// Loads the reference data and checks that the site publishes in `lang`.
+    /// The reference data, after checking that the site publishes in `lang`.
     pub(crate) async fn fetch(state: &AppState, lang: &str) -> Result<Self, WebError> {
-        let store = state.store();
-        let settings = store.site_settings().await?;
-        check_lang(&settings, lang)?;
-        Ok(Self {
-            settings,
-            kinds: store.list_kinds().await?,
-            series: store.list_series().await?,
-            topics: store.list_topics().await?,
-        })
+        let reference = state.inner.reference.get(state).await?;
+        check_lang(&reference.settings, lang)?;
+        Ok(Self(reference))
     }
 
     pub(crate) fn ctx<'a>(&'a self, state: &'a AppState, lang: &'a str) -> Ctx<'a> {
@@ -105,7 +103,7 @@ fn check_lang(settings: &SiteSettings, lang: &str) -> Result<(), WebError> {
 
 /// The page frame. `path` is this page's path; `alternates` are its paths in the languages
 /// where it exists (the language switcher sends other languages to their home page).
-pub(crate) async fn chrome(
+pub(crate) fn chrome(
     state: &AppState,
     loaded: &Loaded,
     lang: &str,
@@ -115,7 +113,6 @@ pub(crate) async fn chrome(
     let settings = &loaded.settings;
     let fallback = settings.default_language();
     let language = settings.language(lang).ok_or(WebError::NotFound)?;
-    let pages = state.store().list_pages(lang).await?;
     let base = &state.config().base_url;
     Ok(Chrome {
         lang: lang.to_owned(),
@@ -141,11 +138,11 @@ pub(crate) async fn chrome(
                 }
             })
             .collect(),
-        pages: pages
-            .into_iter()
-            .map(|(slug, title)| PageLink {
-                url: format!("/{lang}/pages/{slug}"),
-                title,
+        pages: loaded
+            .pages_in(lang)
+            .map(|p| PageLink {
+                url: format!("/{lang}/pages/{}", p.slug),
+                title: p.title.clone(),
             })
             .collect(),
         home_url: format!("/{lang}/"),
@@ -202,11 +199,11 @@ async fn page(
     let path = format!("/{lang}/pages/{slug}");
     let mut alternates = Vec::new();
     for l in &loaded.settings.languages {
-        if l.code == lang || state.store().page(&slug, &l.code).await.is_ok() {
+        if l.code == lang || loaded.has_page(&slug, &l.code) {
             alternates.push((l.code.clone(), format!("/{}/pages/{slug}", l.code)));
         }
     }
-    let chrome = chrome(&state, &loaded, &lang, &path, &alternates).await?;
+    let chrome = chrome(&state, &loaded, &lang, &path, &alternates)?;
     render(
         &state,
         "page.html",

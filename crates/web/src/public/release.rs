@@ -34,7 +34,10 @@ async fn release(
     let loaded = Loaded::fetch(&state, &lang).await?;
     let year: i16 = year.parse().map_err(|_| WebError::NotFound)?;
     let (key, slug) = parse_release_segment(&segment).ok_or(WebError::NotFound)?;
-    let mut found = state.store().find_public(&lang, year, &key).await?;
+    let mut found = state
+        .store()
+        .find_public(&loaded, &lang, year, &key)
+        .await?;
     let path = release_path(
         &lang,
         &found.release,
@@ -82,7 +85,7 @@ async fn release(
         &alternates,
         showing_old.is_some(),
     );
-    let chrome = chrome(&state, &loaded, &lang, &path, &alternates).await?;
+    let chrome = chrome(&state, &loaded, &lang, &path, &alternates)?;
     render(
         &state,
         "release.html",

@@ -85,8 +85,7 @@ async fn search_page(
         &lang,
         &path,
         &all_languages(&loaded.settings, &lang, &path),
-    )
-    .await?;
+    )?;
     let view = results
         .as_ref()
         .map(|r| results_view(&ctx, &loaded.topics, &params, r, &lang));

@@ -188,7 +188,7 @@ async fn frame(
     } else {
         all_languages(&loaded.settings, lang, path)
     };
-    let chrome = chrome(state, &loaded, lang, path, &alternates).await?;
+    let chrome = chrome(state, &loaded, lang, path, &alternates)?;
     Ok(context! {
         lang,
         chrome,
