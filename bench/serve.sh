@@ -64,8 +64,8 @@ start() { # $1 = page cache MiB; sets $addr to host:port
 # "requests/s p99_ms" of one URL.
 measure() {
   wrk -t2 -c"$connections" -d"${seconds}s" --latency "$1" >"$work/wrk.out"
-  awk '/Requests\/sec/ {rps=$2} /^ +99%/ {v=$2; if (v ~ /us$/) ms=v/1000; else if (v ~ /ms$/) ms=v+0; else ms=v*1000} /Non-2xx/ {bad=$NF}
-       END {if (bad) {print "non-2xx answers:", bad > "/dev/stderr"; exit 1}; printf "%.0f %.2f\n", rps, ms}' "$work/wrk.out"
+  awk -v url="$1" '/Requests\/sec/ {rps=$2} /^ +99%/ {v=$2; if (v ~ /us$/) ms=v/1000; else if (v ~ /ms$/) ms=v+0; else ms=v*1000} /Non-2xx/ {bad=$NF}
+       END {if (bad) {print "non-2xx answers from " url ":", bad > "/dev/stderr"; exit 1}; printf "%.0f %.2f\n", rps, ms}' "$work/wrk.out"
 }
 
 start 64; cached=$addr
@@ -78,6 +78,9 @@ last=$(curl -fsS "http://$cached/en/releases/" | grep -o '?page=[0-9]*' | sed 's
 # nginx serving the page's bytes from a file, with the headers a static host sends.
 mkdir -p "$work/nginx/root" "$work/nginx/tmp"
 curl -fsS "http://$cached$page" >"$work/nginx/root/page.html"
+# nginx's workers run as an unprivileged user: mktemp's folder is private.
+chmod a+rx "$work" "$work/nginx" "$work/nginx/root"
+chmod a+r "$work/nginx/root/page.html"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 2;
