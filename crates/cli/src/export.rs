@@ -80,13 +80,13 @@ pub(crate) async fn export(config: &Config, args: &ExportArgs) -> anyhow::Result
     // Read before the pages: a change that lands during the export is seen by the next one.
     let seq = store.last_change_seq().await?;
     let render_key = format!(
-        "{} {base_url} {}",
+        "{} {base_url} mail={} theme={}",
         env!("CARGO_PKG_VERSION"),
+        config.mail.is_some(),
         config
             .theme_dir
             .as_deref()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default()
+            .map_or_else(String::new, files::folder_hash)
     );
     let stale = if args.full || !old.complete || old.render_key != render_key {
         Stale::Everything

@@ -301,7 +301,7 @@ fn links_resolve(out: &Path) -> usize {
             let found = [
                 path.clone(),
                 format!("{path}.html"),
-                format!("{}index.html", path),
+                format!("{path}index.html"),
                 format!("{path}/index.html"),
             ]
             .iter()

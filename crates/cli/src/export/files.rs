@@ -103,6 +103,35 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
         })
 }
 
+/// A fingerprint of every file under `dir` (names and bytes, in name order): a theme edited
+/// since the last export changes it, so every page is asked for again.
+pub(crate) fn folder_hash(dir: &Path) -> String {
+    fn walk(dir: &Path, hash: &mut Sha256) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for path in entries {
+            hash.update(path.to_string_lossy().as_bytes());
+            if path.is_dir() {
+                walk(&path, hash);
+            } else {
+                hash.update(std::fs::read(&path).unwrap_or_default());
+            }
+        }
+    }
+    let mut hash = Sha256::new();
+    walk(dir, &mut hash);
+    hash.finalize()
+        .iter()
+        .take(16)
+        .fold(String::new(), |mut s, b| {
+            use std::fmt::Write;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// The file that holds address `url`, relative to DIR: a path ending in `/` is its folder's
 /// `index.html`; an HTML page without `.html` gets it (`/en/releases/2026/367-slug` →
 /// `en/releases/2026/367-slug.html`, which nginx finds with `try_files $uri $uri.html` and
