@@ -4,9 +4,10 @@
 # with `pressroom export` and, from the same content, built by Hugo with equivalent templates
 # (bench/hugo_site.py); both write to tmpfs (/dev/shm), RUNS times each from an empty folder.
 # Prints the medians of wall time and peak memory and their ratios (pressroom / hugo), then
-# the time of an incremental re-export with nothing changed and after one correction.
+# the time of an incremental re-export with nothing changed.
 #
 #   bench/export.sh [N] [RUNS]      # default 10000 releases, 3 runs
+#   PRESSROOM_BIN=target/release/pressroom bench/export.sh   # without building
 #
 # Targets (issue 12): pressroom ≤ 0.5 × Hugo's time and ≤ 0.5 × Hugo's peak memory.
 # Needs hugo (apt-get install hugo); installs nothing itself.
@@ -16,8 +17,12 @@ n="${1:-10000}"
 runs="${2:-3}"
 command -v hugo >/dev/null || { echo "hugo is missing: apt-get install hugo" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 1; }
-cargo build --release -q -p pressroom --bin pressroom
-bin=$PWD/target/release/pressroom
+# PRESSROOM_BIN: a release binary built already (else it is built here).
+bin=${PRESSROOM_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q -p pressroom --bin pressroom
+  bin=$PWD/target/release/pressroom
+fi
 
 work=$(mktemp -d -p /dev/shm pressroom-export-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -198,7 +198,7 @@ async fn the_log_is_published_with_its_signed_head_and_pages(db: TestDb) {
     assert_eq!(page["entries"][0]["entry"]["seq"], 3);
     // The old query form leads to the page's path (a static export holds only paths).
     let (status, _) = site.get("/.well-known/pressroom/log?from=3").await;
-    assert_eq!(status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
     let (status, _) = site.get("/.well-known/pressroom/log-from-03").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     for bad in ["?from=0", "?from=x", "?from=-1"] {

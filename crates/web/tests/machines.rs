@@ -353,7 +353,7 @@ async fn sitemap_robots_and_structured_data(db: TestDb) {
     let moved = site
         .get("/en/releases/2026/2-hearing-on-14-april?revision=2")
         .await;
-    assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
     assert_eq!(
         moved.headers()[header::LOCATION],
         "/en/releases/2026/2-hearing-on-14-april/revisions/2"
