@@ -474,6 +474,7 @@ async fn an_export_is_the_site_as_served_and_follows_changes() {
         .unwrap();
     assert_eq!(files[untouched_release], after[untouched_release]);
     let report = text(&incremental);
+    eprintln!("first export: {}incremental: {report}", text(&first));
     let asked: usize = report
         .split(" unchanged, ")
         .nth(1)
