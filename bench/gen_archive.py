@@ -2,13 +2,16 @@
 """An archive to import, for bench/import.sh: N releases (fixed seed), each in Azerbaijani,
 English and Russian, numbered per year like No:367/21, with topics, old addresses and bodies
 of realistic length; written as a folder of Markdown files (one per translation, TOML front
-matter) and as a WordPress WXR export with Polylang translation groups.
+matter) and as a WordPress WXR export with Polylang translation groups; with --hugo, also as
+a Hugo site of the same content (bench/export.sh compares `pressroom export` with `hugo`).
 
-    bench/gen_archive.py N OUT_DIR     # writes OUT_DIR/md/… and OUT_DIR/export.xml
+    bench/gen_archive.py N OUT_DIR [--hugo]   # OUT_DIR/md/…, OUT_DIR/export.xml [, OUT_DIR/hugo/]
 """
 import os
 import random
 import sys
+
+import hugo_site
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
@@ -45,6 +48,7 @@ def toml_text(s):
 
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
+    hugo = hugo_site.HugoSite(os.path.join(out, "hugo"), TOPICS) if "--hugo" in sys.argv[3:] else None
     rng = random.Random(367)
     os.makedirs(os.path.join(out, "md"), exist_ok=True)
     start = datetime(2005, 1, 10, 9, 0, tzinfo=timezone.utc)
@@ -82,6 +86,8 @@ def main():
                 f.write(f"title = {toml_text(title)}\n")
                 f.write("topics = [" + ", ".join(toml_text(t) for t in topics) + "]\n")
                 f.write(f"old_urls = [{toml_text(old)}]\n+++\n{body}\n")
+            if hugo:
+                hugo.release(lang, year, number, i, at, title, topics, body)
             html = "".join(f"<p>{escape(p)}</p>\n" for p in body.split("\n\n"))
             cats = "".join(
                 f'<category domain="category" nicename="t{TOPICS.index(t)}"><![CDATA[{t}]]></category>\n'
@@ -109,6 +115,8 @@ def main():
                   f"<wp:term_description><![CDATA[a:3:{{{members}}}]]></wp:term_description></wp:term>\n")
     wxr.write("</channel>\n</rss>\n")
     wxr.close()
+    if hugo:
+        hugo.finish()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #
 #   bench/serve.sh [TRANSLATIONS] [sqlite|postgres] [SECONDS] [CONNECTIONS]
 #                  # defaults: 30000 (10,000 releases), sqlite, 10, 64
+#   PRESSROOM_BENCH_BUILT=1 bench/serve.sh …   # the release binaries in target/, not rebuilt
 #
 # Needs wrk and nginx (apt-get install wrk nginx-light). Binds only 127.0.0.1 and stops what
 # it started. PostgreSQL: PRESSROOM_TEST_DATABASE_URL (a throwaway database is created beside it).
@@ -19,8 +20,11 @@ connections="${4:-64}"
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light curl" >&2; exit 1; }
 done
-cargo build --release -q -p pressroom --bin pressroom
-cargo build --release -q -p pressroom-store --example search_bench
+# PRESSROOM_BENCH_BUILT=1: use the release binaries in target/ as they are (no build).
+if [ -z "${PRESSROOM_BENCH_BUILT:-}" ]; then
+  cargo build --release -q -p pressroom --bin pressroom
+  cargo build --release -q -p pressroom-store --example search_bench
+fi
 bin=$PWD/target/release/pressroom
 tool=$PWD/target/release/examples/search_bench
 
@@ -71,10 +75,14 @@ measure() {
 start 64; cached=$addr
 page=$(curl -fsS "http://$cached/en/releases/" | grep -o '/en/releases/[0-9]*/[0-9a-z]*-[^"]*' | head -n1)
 [ -n "$page" ] || { echo "no release on the listing" >&2; exit 1; }
-deep_page=500
-last=$(curl -fsS "http://$cached/en/releases/" | grep -o '?page=[0-9]*' | sed 's/?page=//' | sort -n | tail -n1)
-[ -n "$last" ] && [ "$last" -lt "$deep_page" ] && deep_page=$last
-
+# A deep page of the listing: page 500 (10,000 releases a language), or as deep as there is.
+deep=""
+for n in 500 250 100 20 2; do
+  for form in "/en/releases/page/$n/" "/en/releases/?page=$n"; do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$cached$form")" = 200 ]; then deep=$form; deep_page=$n; break 2; fi
+  done
+done
+[ -n "$deep" ] || { echo "the listing has no second page" >&2; exit 1; }
 # nginx serving the page's bytes from a file, with the headers a static host sends.
 mkdir -p "$work/nginx/root" "$work/nginx/tmp"
 curl -fsS "http://$cached$page" >"$work/nginx/root/page.html"
@@ -111,7 +119,7 @@ kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 start 0; uncached=$addr
 read -r u_rps u_p99 < <(measure "http://$uncached$page")
 read -r l1_rps l1_p99 < <(measure "http://$uncached/en/releases/")
-read -r ld_rps ld_p99 < <(measure "http://$uncached/en/releases/?page=$deep_page")
+read -r ld_rps ld_p99 < <(measure "http://$uncached$deep")
 
 releases=$(grep -o 'Published [0-9]*' "$work/fill.out" | grep -o '[0-9]*')
 echo "# Serving benchmark: $releases translations on $backend, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores"

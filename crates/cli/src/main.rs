@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod content;
 mod demo;
+mod export;
 mod import;
 mod mail_config;
 mod media;
@@ -107,6 +108,24 @@ enum Command {
     /// imported before.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write the public site as static files for any web server or CDN (docs/export.md): every
+    /// page as the server sends it, feeds, sitemaps, keys, signed forms, media, assets and the
+    /// redirects. Into the same folder again, rewrites only what changed.
+    Export {
+        /// The folder to write (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The site's public address the pages name (canonical links, feeds, sitemaps)
+        /// [default: the configured base_url]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Write into a folder that is not empty and holds no previous export.
+        #[arg(long)]
+        force: bool,
+        /// Ask for every page again instead of only those changed since the last export.
+        #[arg(long)]
+        full: bool,
+    },
     /// Check a signed release file offline against a downloaded keys.json; exit 1 unless genuine.
     Verify {
         /// The signed file (`…/signed.json` from a release page).
@@ -343,6 +362,20 @@ fn main() -> ExitCode {
             Command::Backup { file } => backup::backup(&config, &file).await,
             Command::Restore { file, .. } => restore::restore(&config, &file).await,
             Command::Verify { file, keys } => authenticity::verify_file(&file, &keys),
+            Command::Export {
+                out,
+                base_url,
+                force,
+                full,
+            } => {
+                let args = export::ExportArgs {
+                    out,
+                    base_url,
+                    force,
+                    full,
+                };
+                export::export(&config, &args).await
+            }
             Command::Content(ContentCommand::Export { file }) => {
                 content::export(&config, &file).await
             }

@@ -305,6 +305,31 @@ impl Store {
             .collect()
     }
 
+    /// Every publication of a public translation as (release id, language, revision id, the
+    /// translation's live revision id), by release, language and revision: the old
+    /// revisions its pages link and the signed forms they offer, in one read for the static
+    /// export.
+    pub async fn public_publications(&self) -> Result<Vec<(i64, String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT t.release_id, t.lang, p.revision_id, t.live_revision_id FROM publications p \
+             JOIN translations t ON t.id = p.translation_id \
+             WHERE t.live_revision_id IS NOT NULL AND t.state <> 'deleted' \
+             ORDER BY t.release_id, t.lang, p.revision_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("release_id")?,
+                    r.try_get("lang")?,
+                    r.try_get("revision_id")?,
+                    r.try_get("live_revision_id")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Every number of a series in a year, ascending; for checks and reports.
     pub async fn numbers_in(&self, series: &str, year: i16) -> Result<Vec<i64>> {
         let rows = sqlx::query("SELECT seq FROM releases WHERE series = $1 AND year = $2 AND seq IS NOT NULL ORDER BY seq")

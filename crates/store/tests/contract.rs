@@ -348,6 +348,17 @@ async fn corrections_keep_every_published_revision(db: TestDb) {
         1,
         "a correction keeps the number"
     );
+    // The static export lists both published revisions, knowing which one is live; a draft
+    // of another release is not among them.
+    draft(&db, "press-release", "en", "Never published", &p.author).await;
+    let live = t.live_revision_id.unwrap();
+    assert_eq!(
+        db.store.public_publications().await.unwrap(),
+        vec![
+            (t.release_id, "en".to_owned(), first_live, live),
+            (t.release_id, "en".to_owned(), live, live),
+        ]
+    );
 }
 
 async fn withdrawal_keeps_the_page_and_the_number(db: TestDb) {

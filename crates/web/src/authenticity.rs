@@ -4,7 +4,8 @@
 //! ```text
 //! GET  /api/v1/revisions/{id}/signed.json   signed form of a published revision
 //! GET  /.well-known/pressroom/keys.json     public keys with their validity
-//! GET  /.well-known/pressroom/log?from=N    the signed head of the log and entries from N
+//! GET  /.well-known/pressroom/log           the signed head of the log and entries 1–100
+//! GET  /.well-known/pressroom/log-from-N    … and entries from N (`?from=N` redirects here)
 //! GET  /{lang}/verify                       the form
 //! POST /{lang}/verify                       pasted text or an uploaded signed file
 //! ```
@@ -37,6 +38,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/revisions/{id}/signed.json", get(signed_revision))
         .route("/.well-known/pressroom/keys.json", get(keys))
         .route("/.well-known/pressroom/log", get(log))
+        // `log-from-N`: the later pages of the log as paths, so a static export holds them.
+        .route("/.well-known/pressroom/{page}", get(log_page))
         .route(
             "/{lang}/verify",
             get(verify_form)
@@ -87,20 +90,49 @@ struct LogQuery {
     from: Option<String>,
 }
 
+/// The address of the log's page starting at entry `from`.
+pub(crate) fn log_url(from: i64) -> String {
+    match from {
+        1 => "/.well-known/pressroom/log".to_owned(),
+        n => format!("/.well-known/pressroom/log-from-{n}"),
+    }
+}
+
 async fn log(
     State(state): State<AppState>,
     Query(query): Query<LogQuery>,
 ) -> Result<Response, WebError> {
-    let from = match query.from.as_deref() {
-        None | Some("") => 1,
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                WebError::BadRequest("`from` must be a log position: a whole number from 1.".into())
-            })?,
-    };
+    match query.from.as_deref() {
+        None | Some("") => log_from(&state, 1).await,
+        Some(text) => {
+            let from = text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    WebError::BadRequest(
+                        "`from` must be a log position: a whole number from 1.".into(),
+                    )
+                })?;
+            Ok(axum::response::Redirect::permanent(&log_url(from)).into_response())
+        }
+    }
+}
+
+async fn log_page(
+    State(state): State<AppState>,
+    Path(page): Path<String>,
+) -> Result<Response, WebError> {
+    let from = page
+        .strip_prefix("log-from-")
+        .filter(|n| !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 1)
+        .ok_or(WebError::NotFound)?;
+    log_from(&state, from).await
+}
+
+async fn log_from(state: &AppState, from: i64) -> Result<Response, WebError> {
     let store = state.store();
     let size = store.log_size().await?;
     let head = match size {
@@ -108,8 +140,7 @@ async fn log(
         n => store.log_entries(n, 1).await?.pop(),
     };
     let entries = store.log_entries(from, LOG_PAGE).await?;
-    let next = (from + LOG_PAGE <= size)
-        .then(|| format!("/.well-known/pressroom/log?from={}", from + LOG_PAGE));
+    let next = (from + LOG_PAGE <= size).then(|| log_url(from + LOG_PAGE));
     let head = head.map(|h| {
         json!({
             "seq": size,

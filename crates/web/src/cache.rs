@@ -238,19 +238,21 @@ impl PageCache {
 
 impl ChangeListener for PageCache {
     fn changed(&self, change: &Change) {
-        match change {
-            Change::Release { release_id, lang } => {
-                self.drop_tagged(Some(&[
-                    format!("release:{release_id}"),
-                    format!("list:{lang}"),
-                    "sitemap".to_owned(),
-                ]));
-            }
-            Change::Page { lang, .. } => {
-                self.drop_tagged(Some(&[format!("chrome:{lang}"), "sitemap".to_owned()]))
-            }
-            Change::Site => self.drop_tagged(None),
-        }
+        self.drop_tagged(stale_tags(change).as_deref());
+    }
+}
+
+/// The tags of the pages a change makes stale; `None` for every page. The page cache and the
+/// static export (which re-renders only those pages) read changes the same way.
+pub(crate) fn stale_tags(change: &Change) -> Option<Vec<String>> {
+    match change {
+        Change::Release { release_id, lang } => Some(vec![
+            format!("release:{release_id}"),
+            format!("list:{lang}"),
+            "sitemap".to_owned(),
+        ]),
+        Change::Page { lang, .. } => Some(vec![format!("chrome:{lang}"), "sitemap".to_owned()]),
+        Change::Site => None,
     }
 }
 

@@ -26,6 +26,8 @@
 //!   shared wake-up, their status for `/metrics` and `/readyz`, and pruning.
 //! - [`search_feed`]: keeps the search index in step with the store's change stream.
 //! - [`outbox`]: sends the deliveries publications write (signed webhooks).
+//! - [`export`]: the static export's addresses (from the store), answers (the router,
+//!   in-process), stale pages (the cache's tags) and redirects.
 
 mod admin;
 mod api;
@@ -34,6 +36,7 @@ mod authenticity;
 mod cache;
 mod client;
 mod error;
+pub mod export;
 mod headers;
 mod health;
 mod i18n;

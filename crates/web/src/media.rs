@@ -391,6 +391,34 @@ pub(crate) fn release_media(ctx: &Ctx<'_>, media: &ShownMedia, base_url: &str) -
     context! { banner, og_image, attachments }
 }
 
+/// The `/media/…` addresses [`release_media`] puts in a page for `media`: every variant of
+/// the two crops' `srcset`s, the Open Graph image and the attachments (not the kept source,
+/// which no page shows). The static export copies exactly these.
+pub(crate) fn referenced_files(media: &ShownMedia) -> Vec<String> {
+    let mut urls = Vec::new();
+    if let Some(b) = &media.banner {
+        for crop in [CropKind::Desktop, CropKind::Mobile] {
+            for format in [VariantFormat::Webp, VariantFormat::Jpeg] {
+                urls.extend(
+                    b.variants(crop, format)
+                        .iter()
+                        .map(|v| format!("/media/{}", v.file.key)),
+                );
+            }
+        }
+        if let Some(og) = b.variants(CropKind::Og, VariantFormat::Jpeg).last() {
+            urls.push(format!("/media/{}", og.file.key));
+        }
+    }
+    urls.extend(
+        media
+            .attachments
+            .iter()
+            .map(|a| format!("/media/{}", a.spec.file.key)),
+    );
+    urls
+}
+
 fn banner_view(lang: &str, banner: &Banner) -> Option<minijinja::Value> {
     let srcset = |crop, format| -> String {
         banner

@@ -19,6 +19,9 @@ use crate::AppState;
 #[derive(Default)]
 pub(crate) struct ReferenceCache {
     inner: Mutex<Kept>,
+    /// Held while the data is read from the store, so a burst of requests after a change
+    /// reads it once instead of once per request.
+    loading: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -38,12 +41,21 @@ impl ReferenceCache {
     /// while it was read, or the change stream's follower is behind).
     pub(crate) async fn get(&self, state: &AppState) -> Result<Arc<SiteReference>, StoreError> {
         let following = state.inner.followers.cache.following();
-        let since = {
-            let kept = self.lock();
+        let kept_copy = |cache: &Self| {
+            let kept = cache.lock();
             match &kept.current {
-                Some(current) if following => return Ok(current.clone()),
-                _ => kept.generation,
+                Some(current) if following => Ok(current.clone()),
+                _ => Err(kept.generation),
             }
+        };
+        if let Ok(current) = kept_copy(self) {
+            return Ok(current);
+        }
+        let _loading = self.loading.lock().await;
+        // Another request may have read it while this one waited.
+        let since = match kept_copy(self) {
+            Ok(current) => return Ok(current),
+            Err(generation) => generation,
         };
         let fresh = Arc::new(state.store().site_reference().await?);
         let mut kept = self.lock();

@@ -64,6 +64,9 @@ impl Timeline {
 #[derive(Default)]
 pub(crate) struct Timelines {
     inner: Mutex<Kept>,
+    /// Held while a timeline is read from the store, so a burst of requests after a change
+    /// reads it once instead of once per request.
+    loading: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -87,12 +90,21 @@ impl Timelines {
         tz: &TimeZone,
     ) -> Result<Arc<Timeline>, StoreError> {
         let following = state.inner.followers.cache.following();
-        let since = {
-            let kept = self.lock();
+        let kept_copy = |timelines: &Self| {
+            let kept = timelines.lock();
             match kept.by_lang.get(lang) {
-                Some(timeline) if following => return Ok(timeline.clone()),
-                _ => kept.generation,
+                Some(timeline) if following => Ok(timeline.clone()),
+                _ => Err(kept.generation),
             }
+        };
+        if let Ok(timeline) = kept_copy(self) {
+            return Ok(timeline);
+        }
+        let _loading = self.loading.lock().await;
+        // Another request may have loaded it while this one waited.
+        let since = match kept_copy(self) {
+            Ok(timeline) => return Ok(timeline),
+            Err(generation) => generation,
         };
         let entries = state.store().public_timeline(lang).await?;
         let timeline = Arc::new(Timeline::new(entries, tz));

@@ -192,10 +192,15 @@ async fn the_log_is_published_with_its_signed_head_and_pages(db: TestDb) {
         log["entries"][2]["entry_sha256"]
     );
     assert!(log["next"].is_null());
-    let (_, page) = site.get("/.well-known/pressroom/log?from=3").await;
+    let (_, page) = site.get("/.well-known/pressroom/log-from-3").await;
     let page: serde_json::Value = serde_json::from_str(&page).unwrap();
     assert_eq!(page["entries"].as_array().unwrap().len(), 1);
     assert_eq!(page["entries"][0]["entry"]["seq"], 3);
+    // The old query form leads to the page's path (a static export holds only paths).
+    let (status, _) = site.get("/.well-known/pressroom/log?from=3").await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    let (status, _) = site.get("/.well-known/pressroom/log-from-03").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     for bad in ["?from=0", "?from=x", "?from=-1"] {
         let (status, _) = site.get(&format!("/.well-known/pressroom/log{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");

@@ -208,6 +208,28 @@ async fn garbage_urls_get_400_or_404_never_500(db: TestDb) {
             StatusCode::BAD_REQUEST,
         ),
         ("/en/releases/?page=5", StatusCode::NOT_FOUND),
+        // Path forms of the pages (what the site links, so a static export holds them).
+        ("/en/releases/page/5/", StatusCode::NOT_FOUND),
+        ("/en/releases/page/0/", StatusCode::NOT_FOUND),
+        ("/en/releases/page/abc/", StatusCode::NOT_FOUND),
+        ("/en/releases/2021/page/2/", StatusCode::NOT_FOUND),
+        ("/en/releases/page/1/", StatusCode::PERMANENT_REDIRECT),
+        ("/en/releases/?page=1", StatusCode::PERMANENT_REDIRECT),
+        ("/en/releases/2021/?page=1", StatusCode::PERMANENT_REDIRECT),
+        ("/en/releases/?kind=press-release&page=1", StatusCode::OK),
+        ("/en/topics/nothing/feed.atom", StatusCode::NOT_FOUND),
+        (
+            "/en/feed.atom?topic=nothing",
+            StatusCode::PERMANENT_REDIRECT,
+        ),
+        (
+            "/en/releases/2021/1-a-release/revisions/x",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/en/releases/2021/1-a-release/revisions/999",
+            StatusCode::NOT_FOUND,
+        ),
         ("/en/releases/?kind=rumour", StatusCode::NOT_FOUND),
         ("/en/releases/?topic=nothing", StatusCode::NOT_FOUND),
         ("/en/releases/abcd/", StatusCode::NOT_FOUND),

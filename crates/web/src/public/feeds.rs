@@ -8,10 +8,11 @@
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use pressroom_core::language::pick;
+use pressroom_core::slug::percent_encode;
 use pressroom_store::{PublicSummary, ReleaseFilter};
 
 use super::Loaded;
@@ -30,6 +31,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{lang}/feed.atom", get(atom))
         .route("/{lang}/feed.rss", get(rss))
         .route("/{lang}/feed.json", get(json))
+        // A topic's feeds in path form; `?topic=` answers with a redirect to them.
+        .route("/{lang}/topics/{slug}/feed.atom", get(topic_atom))
+        .route("/{lang}/topics/{slug}/feed.rss", get(topic_rss))
+        .route("/{lang}/topics/{slug}/feed.json", get(topic_json))
         .route("/robots.txt", get(robots))
 }
 
@@ -114,8 +119,11 @@ async fn load_feed(
         .and_then(|slug| loaded.topics.iter().find(|t| &t.slug == slug))
     {
         title = format!("{site}: {}", ctx.topic_name(t));
-        suffix = format!("?topic={}", t.slug);
     }
+    let self_url = match &topic {
+        Some(t) if kind.is_none() => format!("{base}/{lang}/topics/{t}/feed.{ext}"),
+        _ => format!("{base}/{lang}/feed.{ext}{suffix}"),
+    };
     // An empty feed was last updated at the epoch.
     let mut latest = Timestamp::UNIX_EPOCH;
     let items: Vec<Item> = summaries
@@ -142,7 +150,7 @@ async fn load_feed(
     Ok(Feed {
         title,
         home: format!("{base}/{lang}/releases/"),
-        self_url: format!("{base}/{lang}/feed.{ext}{suffix}"),
+        self_url,
         lang: lang.to_owned(),
         updated: latest.to_string(),
         updated_rfc2822: rfc2822(latest),
@@ -154,11 +162,58 @@ fn tags(lang: &str) -> Vec<String> {
     vec![format!("list:{lang}"), format!("chrome:{lang}")]
 }
 
+/// `feed.EXT?topic=SLUG` (without a kind): the address of that feed is its path form.
+fn moved(lang: &str, query: &ListingQuery, ext: &str) -> Option<Response> {
+    let topic = query.topic.as_deref().filter(|t| !t.is_empty())?;
+    if query.from_path || query.kind.as_deref().is_some_and(|k| !k.is_empty()) {
+        return None;
+    }
+    let to = format!(
+        "/{}/topics/{}/feed.{ext}",
+        percent_encode(lang),
+        percent_encode(topic)
+    );
+    Some(Redirect::permanent(&to).into_response())
+}
+
+/// The query of a topic's feed asked for by its path.
+fn topic_query(slug: String) -> ListingQuery {
+    ListingQuery {
+        topic: Some(slug),
+        from_path: true,
+        ..Default::default()
+    }
+}
+
+async fn topic_atom(
+    State(state): State<AppState>,
+    Path((lang, slug)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    atom(State(state), Path(lang), Query(topic_query(slug))).await
+}
+
+async fn topic_rss(
+    State(state): State<AppState>,
+    Path((lang, slug)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    rss(State(state), Path(lang), Query(topic_query(slug))).await
+}
+
+async fn topic_json(
+    State(state): State<AppState>,
+    Path((lang, slug)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    json(State(state), Path(lang), Query(topic_query(slug))).await
+}
+
 async fn atom(
     State(state): State<AppState>,
     Path(lang): Path<String>,
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
+    if let Some(redirect) = moved(&lang, &query, "atom") {
+        return Ok(redirect);
+    }
     let feed = load_feed(&state, &lang, &query, "atom").await?;
     let xml = render(&state, "atom.xml", &feed)?;
     Ok(cached(
@@ -179,6 +234,9 @@ async fn rss(
     Path(lang): Path<String>,
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
+    if let Some(redirect) = moved(&lang, &query, "rss") {
+        return Ok(redirect);
+    }
     let feed = load_feed(&state, &lang, &query, "rss").await?;
     let xml = render(&state, "rss.xml", &feed)?;
     Ok(cached(
@@ -193,6 +251,9 @@ async fn json(
     Path(lang): Path<String>,
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
+    if let Some(redirect) = moved(&lang, &query, "json") {
+        return Ok(redirect);
+    }
     let feed = load_feed(&state, &lang, &query, "json").await?;
     let items: Vec<_> = feed
         .items

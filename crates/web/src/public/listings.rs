@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use minijinja::context;
@@ -26,6 +26,56 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{lang}/releases/{year}/", get(year_archive))
         .route("/{lang}/releases/{year}/{month}/", get(month_archive))
         .route("/{lang}/topics/{slug}/", get(topic))
+        // Path forms of `?page=N` (static exports cannot answer query strings).
+        .route("/{lang}/releases/page/{n}/", get(listing_page))
+        .route("/{lang}/releases/{year}/page/{n}/", get(year_archive_page))
+        .route(
+            "/{lang}/releases/{year}/{month}/page/{n}/",
+            get(month_archive_page),
+        )
+        .route("/{lang}/topics/{slug}/page/{n}/", get(topic_page))
+}
+
+/// Page `n` of a listing in its path form: the page number from the path, no filters.
+fn path_page(n: String) -> ListingQuery {
+    ListingQuery {
+        page: Some(n),
+        from_path: true,
+        ..Default::default()
+    }
+}
+
+async fn listing_page(
+    State(state): State<AppState>,
+    Path((lang, n)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    list_releases(state, lang, Period::default(), None, path_page(n)).await
+}
+
+async fn year_archive_page(
+    State(state): State<AppState>,
+    Path((lang, year, n)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let period = Period {
+        year: Some(parse_year(&year)?),
+        month: None,
+    };
+    list_releases(state, lang, period, None, path_page(n)).await
+}
+
+async fn month_archive_page(
+    State(state): State<AppState>,
+    Path((lang, year, month, n)): Path<(String, String, String, String)>,
+) -> Result<Response, WebError> {
+    let period = month_period(&year, &month)?;
+    list_releases(state, lang, period, None, path_page(n)).await
+}
+
+async fn topic_page(
+    State(state): State<AppState>,
+    Path((lang, slug, n)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    list_releases(state, lang, Period::default(), Some(slug), path_page(n)).await
 }
 
 async fn listing_redirect(Path(lang): Path<String>) -> Redirect {
@@ -89,6 +139,9 @@ pub(crate) struct ListingQuery {
     pub page: Option<String>,
     pub kind: Option<String>,
     pub topic: Option<String>,
+    /// The page number came from the path (`…/page/N/`), not from `?page=N`.
+    #[serde(skip)]
+    pub from_path: bool,
 }
 
 impl ListingQuery {
@@ -132,9 +185,9 @@ impl ListingQuery {
 
 /// Which slice of the archive a listing shows.
 #[derive(Debug, Clone, Copy, Default)]
-struct Period {
-    year: Option<i16>,
-    month: Option<i8>,
+pub(crate) struct Period {
+    pub year: Option<i16>,
+    pub month: Option<i8>,
 }
 
 async fn listing(
@@ -169,16 +222,20 @@ async fn month_archive(
     Path((lang, year, month)): Path<(String, String, String)>,
     Query(query): Query<ListingQuery>,
 ) -> Result<Response, WebError> {
+    let period = month_period(&year, &month)?;
+    list_releases(state, lang, period, None, query).await
+}
+
+fn month_period(year: &str, month: &str) -> Result<Period, WebError> {
     let month: i8 = month
         .parse()
         .ok()
         .filter(|m| (1..=12).contains(m))
         .ok_or(WebError::NotFound)?;
-    let period = Period {
-        year: Some(parse_year(&year)?),
+    Ok(Period {
+        year: Some(parse_year(year)?),
         month: Some(month),
-    };
-    list_releases(state, lang, period, None, query).await
+    })
 }
 
 async fn topic(
@@ -190,7 +247,7 @@ async fn topic(
 }
 
 /// The instants bounding a period in the site's time zone.
-fn bounds(
+pub(crate) fn bounds(
     period: Period,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Option<(Timestamp, Timestamp)>, WebError> {
@@ -227,7 +284,12 @@ async fn list_releases(
     query: ListingQuery,
 ) -> Result<Response, WebError> {
     let loaded = Loaded::fetch(&state, &lang).await?;
-    let page = query.page()?;
+    let page = if query.from_path {
+        // `page/abc/` is no page, not a bad request.
+        query.page().map_err(|_| WebError::NotFound)?
+    } else {
+        query.page()?
+    };
     let (kind, topic_filter) = query.filters(&loaded)?;
     let topic_slug = match &topic_page {
         Some(slug) if !loaded.topics.iter().any(|t| &t.slug == slug) => {
@@ -265,15 +327,6 @@ async fn list_releases(
     if page > 1 && page > pages {
         return Err(WebError::NotFound);
     }
-    let ctx = loaded.ctx(&state, &lang);
-    let cards: Vec<_> = if filter.limit == 0 {
-        Vec::new()
-    } else {
-        state.store().list_public(&filter).await?
-    }
-    .iter()
-    .map(|s| ctx.card(s))
-    .collect();
     let base = match (period.year, period.month, &topic_page) {
         (_, _, Some(slug)) => format!("/{lang}/topics/{slug}/"),
         (Some(y), Some(m), _) => format!("/{lang}/releases/{y}/{m:02}/"),
@@ -288,15 +341,37 @@ async fn list_releases(
         if let (Some(t), None) = (&topic_filter, &topic_page) {
             params.push(format!("topic={}", percent_encode(t)));
         }
-        if n > 1 {
-            params.push(format!("page={n}"));
-        }
-        if params.is_empty() {
-            base.clone()
-        } else {
-            format!("{base}?{}", params.join("&"))
+        match (params.is_empty(), n > 1) {
+            // Unfiltered pages have a path form, so a static export holds every one.
+            (true, true) => format!("{base}page/{n}/"),
+            (true, false) => base.clone(),
+            (false, more) => {
+                if more {
+                    params.push(format!("page={n}"));
+                }
+                format!("{base}?{}", params.join("&"))
+            }
         }
     };
+    // `?page=N` of an unfiltered listing, and `page/1/`, answer with the one address of the page.
+    let unfiltered = kind.is_none() && (topic_filter.is_none() || topic_page.is_some());
+    let moved = if query.from_path {
+        page == 1
+    } else {
+        query.page.as_deref().is_some_and(|p| !p.is_empty()) && unfiltered
+    };
+    if moved {
+        return Ok(Redirect::permanent(&page_url(page)).into_response());
+    }
+    let ctx = loaded.ctx(&state, &lang);
+    let cards: Vec<_> = if filter.limit == 0 {
+        Vec::new()
+    } else {
+        state.store().list_public(&filter).await?
+    }
+    .iter()
+    .map(|s| ctx.card(s))
+    .collect();
     let heading = match (period.year, period.month, &topic_page) {
         (_, _, Some(slug)) => {
             let name = loaded
@@ -370,19 +445,29 @@ async fn list_releases(
         }
         None => Vec::new(),
     };
-    let feed_query = match (&kind, &topic_slug) {
-        (Some(k), _) => format!("?kind={}", percent_encode(k)),
-        (None, Some(t)) => format!("?topic={}", percent_encode(t)),
-        _ => String::new(),
+    // A topic's feeds have a path form (`/{lang}/topics/{slug}/feed.atom`); a kind's keep
+    // the query.
+    let (feed_base, feed_query) = match (&kind, &topic_slug) {
+        (Some(k), _) => (
+            format!("/{lang}/feed"),
+            format!("?kind={}", percent_encode(k)),
+        ),
+        (None, Some(t)) => (
+            format!("/{lang}/topics/{}/feed", percent_encode(t)),
+            String::new(),
+        ),
+        _ => (format!("/{lang}/feed"), String::new()),
     };
     let path = page_url(page);
-    let chrome = chrome(
-        &state,
-        &loaded,
-        &lang,
-        &path,
-        &all_languages(&loaded.settings, &lang, &path),
-    )?;
+    // Page N of this listing may not exist in another language: the others link their first.
+    let alternates: Vec<(String, String)> = all_languages(&loaded.settings, &lang, &page_url(1))
+        .into_iter()
+        .map(|(code, other)| match code == lang {
+            true => (code, path.clone()),
+            false => (code, other),
+        })
+        .collect();
+    let chrome = chrome(&state, &loaded, &lang, &path, &alternates)?;
     render(
         &state,
         "listing.html",
@@ -393,9 +478,9 @@ async fn list_releases(
             prev_url => (page > 1).then(|| page_url(page - 1)),
             next_url => (page < pages).then(|| page_url(page + 1)),
             feeds => context! {
-                atom => format!("/{lang}/feed.atom{feed_query}"),
-                rss => format!("/{lang}/feed.rss{feed_query}"),
-                json => format!("/{lang}/feed.json{feed_query}"),
+                atom => format!("{feed_base}.atom{feed_query}"),
+                rss => format!("{feed_base}.rss{feed_query}"),
+                json => format!("{feed_base}.json{feed_query}"),
             },
         },
         tags(&lang),

@@ -2,11 +2,11 @@
 //! tags the response for the page cache with what it depends on.
 
 mod feeds;
-mod listings;
-mod release;
+pub(crate) mod listings;
+pub(crate) mod release;
 mod search;
 pub(crate) mod search_params;
-mod sitemap;
+pub(crate) mod sitemap;
 mod subscriptions;
 
 pub(crate) use subscriptions::SubscribeLimits;

@@ -17,19 +17,56 @@ use crate::view::{Ctx, release_path};
 use crate::{AppState, WebError};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/{lang}/releases/{year}/{segment}", get(release))
+    Router::new()
+        .route("/{lang}/releases/{year}/{segment}", get(release))
+        .route(
+            "/{lang}/releases/{year}/{segment}/revisions/{revision}",
+            get(old_revision),
+        )
 }
 
-/// `?revision=N` shows an earlier published revision from the change history.
+/// `?revision=N`, the old address of an earlier published revision: it now answers with a
+/// permanent redirect to the path form, `…/revisions/N`.
 #[derive(Debug, Deserialize, Default)]
 struct ReleaseQuery {
     revision: Option<String>,
+}
+
+/// Where the change history shows revision `id` of the page at `path`: the page itself for
+/// the live revision, `{path}/revisions/{id}` for an earlier one (a path, so that a static
+/// export holds it).
+pub(crate) fn revision_url(path: &str, id: i64, live: Option<i64>) -> String {
+    if Some(id) == live {
+        path.to_owned()
+    } else {
+        format!("{path}/revisions/{id}")
+    }
 }
 
 async fn release(
     State(state): State<AppState>,
     Path((lang, year, segment)): Path<(String, String, String)>,
     Query(query): Query<ReleaseQuery>,
+) -> Result<Response, WebError> {
+    let revision = query.revision.filter(|r| !r.is_empty());
+    release_page(state, lang, year, segment, revision, false).await
+}
+
+async fn old_revision(
+    State(state): State<AppState>,
+    Path((lang, year, segment, revision)): Path<(String, String, String, String)>,
+) -> Result<Response, WebError> {
+    release_page(state, lang, year, segment, Some(revision), true).await
+}
+
+/// The release page, or an earlier revision of it (`in_path`: asked for by its path form).
+async fn release_page(
+    state: AppState,
+    lang: String,
+    year: String,
+    segment: String,
+    revision: Option<String>,
+    in_path: bool,
 ) -> Result<Response, WebError> {
     let loaded = Loaded::fetch(&state, &lang).await?;
     let year: i16 = year.parse().map_err(|_| WebError::NotFound)?;
@@ -44,26 +81,31 @@ async fn release(
         &found.translation.slug,
         &loaded.settings,
     );
-    if slug != found.translation.slug {
-        return Ok(Redirect::permanent(&path).into_response());
-    }
+    let live = found.translation.live_revision_id;
     // An earlier revision is readable only if it was published: drafts never leak this way.
-    let showing_old = match query.revision.as_deref() {
-        None | Some("") => None,
+    let asked = match revision.as_deref() {
+        None => None,
         Some(n) => {
-            let id: i64 = n
-                .parse()
-                .map_err(|_| WebError::BadRequest("The revision must be a number.".to_owned()))?;
+            let id: i64 = n.parse().map_err(|_| match in_path {
+                true => WebError::NotFound,
+                false => WebError::BadRequest("The revision must be a number.".to_owned()),
+            })?;
             if !found.history.iter().any(|p| p.revision_id == id) {
                 return Err(WebError::NotFound);
             }
-            if Some(id) != found.translation.live_revision_id {
-                found.revision = state.store().revision(id).await?;
-                Some(id)
-            } else {
-                None
-            }
+            Some(id)
         }
+    };
+    let address = asked.map_or_else(|| path.clone(), |id| revision_url(&path, id, live));
+    if slug != found.translation.slug || (asked.is_some() && (!in_path || asked == live)) {
+        return Ok(Redirect::permanent(&address).into_response());
+    }
+    let showing_old = match asked {
+        Some(id) => {
+            found.revision = state.store().revision(id).await?;
+            Some(id)
+        }
+        None => None,
     };
     let ctx = loaded.ctx(&state, &lang);
     // Media (issue 7): the banner, Open Graph image and attachments of the revision shown.
@@ -132,7 +174,7 @@ fn release_view(
                 date => ctx.date_text(p.published_at),
                 note => p.correction.as_ref().and_then(|c| c.note()),
                 first => i == 0,
-                url => format!("{path}?revision={}", p.revision_id),
+                url => revision_url(path, p.revision_id, found.translation.live_revision_id),
                 current => p.revision_id == found.revision.id,
             }
         })
