@@ -36,12 +36,14 @@ pub async fn run(data: &std::path::Path, translations: usize, site: &str) -> Res
     while let Some(release) = corpus.next() {
         n += 1;
         done += release.texts.len();
-        let numbered = kinds
+        // Numbers count per series, which kinds may share (press releases and statements do).
+        let series = kinds
             .iter()
-            .any(|k| k.key == release.kind && k.series.is_some());
+            .find(|k| k.key == release.kind)
+            .and_then(|k| k.series.clone());
         let year = pressroom_core::numbering::numbering_year(release.published, &tz);
-        let number = numbered.then(|| {
-            let seq = next.entry((release.kind.to_owned(), year)).or_insert(0);
+        let number = series.map(|series| {
+            let seq = next.entry((series, year)).or_insert(0);
             *seq += 1;
             *seq
         });
