@@ -42,6 +42,7 @@ mod media;
 mod migrate;
 mod open;
 mod outbox;
+mod phrases;
 mod public;
 mod receivers;
 mod redirects;
@@ -68,7 +69,9 @@ use sqlx::{Any, AnyPool, Connection, Transaction};
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
-pub use backup::{BackupTable, DumpRow, Loader, Snapshot, TABLES, backup_table, tables_at};
+pub use backup::{
+    BackupTable, DERIVED, DumpRow, Loader, Snapshot, TABLES, backup_table, tables_at,
+};
 pub use changes::{Change, ChangeListener, NOTIFY_CHANNEL, StreamEntry};
 pub use channels::{Channel, NewChannel, TELEGRAM_API};
 pub use editorial::{EditorialFilter, EditorialRow};

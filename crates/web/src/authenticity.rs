@@ -197,9 +197,10 @@ async fn verify_submit(
 /// How many of the index's best candidates a pasted text is compared with.
 const VERIFY_CANDIDATES: usize = 20;
 
-/// Checks a pasted text against the search index's candidates when the index is current, and
-/// against every signed revision when it is not (rebuilding, or behind the newest change), so
-/// the verdict never depends on the index, only the time it takes.
+/// Checks a pasted text against the revisions sharing its phrases, plus the search index's
+/// candidates when the index is current; when it is not (rebuilding, or behind the newest
+/// change) the phrases alone, which find every passage and every text modified little enough
+/// to count as modified. Neither path reads every signed revision.
 async fn verify_pasted(state: &AppState, text: &str) -> Result<Verdict, StoreError> {
     let store = state.store();
     let index = state.search();
@@ -213,7 +214,7 @@ async fn verify_pasted(state: &AppState, text: &str) -> Result<Verdict, StoreErr
     match index.similar(text, VERIFY_CANDIDATES) {
         Ok(candidates) => store.verify_text_among(text, &candidates).await,
         Err(e) => {
-            tracing::warn!(error = %e, "the search index failed; checking every signed revision");
+            tracing::warn!(error = %e, "the search index failed; checking by phrases alone");
             store.verify_text(text).await
         }
     }
