@@ -168,8 +168,12 @@ pub async fn run(
         samples.extend(task.await??);
     }
     let wall = started.elapsed().as_secs_f64();
-    let mut cases: Vec<&str> = pastes.iter().map(|p| p.case).collect();
-    cases.dedup();
+    let mut cases: Vec<&str> = Vec::new();
+    for p in &pastes {
+        if !cases.contains(&p.case) {
+            cases.push(p.case);
+        }
+    }
     cases.push("all");
     for case in cases {
         let mut ms: Vec<f64> = samples
