@@ -55,17 +55,16 @@ pub(crate) async fn write_phrases(
     Ok(())
 }
 
-/// Writes the fingerprints of every signed revision that has none: the migration that made
-/// the table (revisions signed before it), and a restore (backups leave derived rows out).
+/// Writes the fingerprints of every signed revision into an empty `revision_phrases`: the
+/// migration that made the table (revisions signed before it), and a restore (backups leave
+/// derived rows out). Pages by revision id, so memory stays at 500 texts.
 pub(crate) async fn fill_phrases(tx: &mut Transaction<'static, Any>) -> Result<u64> {
     let mut after = 0_i64;
     let mut filled = 0;
     loop {
         let rows = sqlx::query(
-            "SELECT s.revision_id, s.plain_text FROM revision_signatures s \
-             WHERE s.revision_id > $1 AND NOT EXISTS \
-             (SELECT 1 FROM revision_phrases p WHERE p.revision_id = s.revision_id) \
-             ORDER BY s.revision_id LIMIT 500",
+            "SELECT revision_id, plain_text FROM revision_signatures WHERE revision_id > $1 \
+             ORDER BY revision_id LIMIT 500",
         )
         .bind(after)
         .fetch_all(&mut **tx)
