@@ -24,12 +24,14 @@ async fn a_file_cut_short_is_refused_when_the_store_connects() {
     let dir = tempfile::tempdir().unwrap();
     let (url, file) = site_file(dir.path()).await;
     let bytes = std::fs::read(&file).unwrap();
-    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    // Only the last page missing: the schema still reads, so nothing else would notice.
+    std::fs::write(&file, &bytes[..bytes.len() - page]).unwrap();
     match Store::connect(&url).await {
+        // SQLite's own first read, or the length check after it, says so: either way with
+        // the fix, and without reading every page.
         Err(StoreError::Open(message)) => assert!(
-            message.contains("is damaged")
-                && message.contains("cut short")
-                && message.contains("restore it from a backup"),
+            message.contains("is damaged") && message.contains("restore it from a backup"),
             "{message}"
         ),
         other => panic!("expected a damaged file, got {other:?}"),
