@@ -17,6 +17,13 @@ use crate::config::{self, Config};
 
 /// Opens the configured database, migrating it.
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    open_store_checked(config, true).await
+}
+
+/// [`open_store`]; with `check`, every page of an SQLite file is read first
+/// ([`Store::check_integrity`]), so a command never writes to a damaged file. `serve` opens
+/// without it and runs it in the background: a restart must not wait seconds for it.
+async fn open_store_checked(config: &Config, check: bool) -> anyhow::Result<Store> {
     if config.database_url.is_empty() {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
@@ -34,7 +41,16 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .is_empty()
         .then(|| config.data_dir.join("pressroom.db"))
         .filter(|file| !file.exists());
-    let store = Store::open(&config.database_url()).await.with_context(|| {
+    let store = async {
+        let store = Store::connect(&config.database_url()).await?;
+        if check {
+            store.check_integrity().await?;
+        }
+        store.migrate().await?;
+        Ok::<_, StoreError>(store)
+    }
+    .await
+    .with_context(|| {
         format!(
             "cannot open the database {}",
             redact(&config.database_url())
@@ -153,7 +169,13 @@ pub(crate) async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 /// `pressroom serve`.
 pub(crate) async fn serve(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
+    let store = open_store_checked(config, false).await?;
+    let checking = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = checking.check_integrity().await {
+            tracing::error!(error = %e, "the database is damaged; this server is not ready");
+        }
+    });
     let store = crate::authenticity::signing_store(config, store, false).await?;
     serve_store(config, store, |address| {
         println!("Pressroom is running at http://{address}/")

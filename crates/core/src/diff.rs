@@ -48,7 +48,17 @@ pub(crate) fn runs<'s, T: Eq + std::hash::Hash>(
     old: &'s [T],
     new: &'s [T],
 ) -> Vec<(ChangeTag, &'s [T])> {
-    let deadline = Instant::now().checked_add(DEADLINE);
+    runs_within(old, new, DEADLINE)
+}
+
+/// [`runs`] with another deadline: the verify page answers readers while they wait, so its
+/// word diff settles sooner than an editor's line diff.
+pub(crate) fn runs_within<'s, T: Eq + std::hash::Hash>(
+    old: &'s [T],
+    new: &'s [T],
+    within: Duration,
+) -> Vec<(ChangeTag, &'s [T])> {
+    let deadline = Instant::now().checked_add(within);
     capture_diff_slices_deadline(Algorithm::Myers, old, new, deadline)
         .iter()
         .flat_map(|op| op.iter_slices(old, new))

@@ -107,27 +107,103 @@ pub struct DiffPart {
     pub text: String,
 }
 
-fn shingles(words: &[&str]) -> HashSet<Vec<String>> {
-    if words.len() < 3 {
-        return std::iter::once(words.iter().map(|w| w.to_lowercase()).collect()).collect();
+/// Words per phrase: the three-word shingles both [`similarity`] and the phrase
+/// fingerprints compare.
+pub const PHRASE_WORDS: usize = 3;
+
+/// Consecutive phrases per winnowing window: of every run of this many, the smallest
+/// fingerprint is kept ([`phrase_fingerprints`]). With three-word phrases, any run of
+/// [`MIN_WORDS`] words a pasted text shares with a revision holds a whole window, so it shares
+/// at least one kept fingerprint, while only about 2 / (window + 1) of a text's phrases are
+/// stored.
+pub const PHRASE_WINDOW: usize = 4;
+
+const _: () = assert!(PHRASE_WINDOW + PHRASE_WORDS - 1 <= MIN_WORDS);
+
+/// FNV-1a over the lower-cased words of a phrase, each followed by a space. A fixed, written
+/// down function rather than the standard library's hasher: the stored fingerprints must mean
+/// the same to every later Pressroom.
+fn phrase_hash(words: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    let mut buf = [0u8; 4];
+    for word in words {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
+        }
+        eat(b' ');
     }
-    words
-        .windows(3)
-        .map(|w| w.iter().map(|x| x.to_lowercase()).collect())
-        .collect()
+    h
+}
+
+/// The hashes of a normalised text's three-word phrases, in reading order (a text of fewer
+/// words is one phrase).
+fn phrase_hashes(words: &[&str]) -> Vec<u64> {
+    if words.len() < PHRASE_WORDS {
+        return vec![phrase_hash(words)];
+    }
+    words.windows(PHRASE_WORDS).map(phrase_hash).collect()
+}
+
+/// The fingerprints the store keeps for a signed revision's normalised text (and computes
+/// for a pasted one): the smallest phrase hash of every window of [`PHRASE_WINDOW`] phrases
+/// ("winnowing"), as 32-bit numbers (a collision only adds a candidate, which the comparison
+/// then rejects), sorted and without repeats. Texts sharing a passage of at least
+/// [`MIN_WORDS`] words share a fingerprint, so the candidates for a pasted text are found by
+/// a few index lookups instead of reading every revision.
+pub fn phrase_fingerprints(normalised: &str) -> Vec<i64> {
+    let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let hashes: Vec<i64> = phrase_hashes(&words)
+        .into_iter()
+        // The high half, as a signed 32-bit number: small in either database.
+        .map(|h| i64::from((h >> 32) as u32 as i32))
+        .collect();
+    let mut kept: Vec<i64> = if hashes.len() <= PHRASE_WINDOW {
+        hashes.iter().min().copied().into_iter().collect()
+    } else {
+        hashes
+            .windows(PHRASE_WINDOW)
+            .filter_map(|w| w.iter().min().copied())
+            .collect()
+    };
+    kept.sort_unstable();
+    kept.dedup();
+    kept
+}
+
+/// A checked text's phrases, hashed once so it can be compared with many revisions.
+#[derive(Debug, Clone)]
+pub struct Phrases(HashSet<u64>);
+
+impl Phrases {
+    /// The phrases of a normalised text.
+    pub fn of(normalised: &str) -> Self {
+        let words: Vec<&str> = normalised.split(' ').collect();
+        Self(phrase_hashes(&words).into_iter().collect())
+    }
+
+    /// How much of the text comes from `published`: the share of its phrases found there.
+    pub fn share_in(&self, published: &str) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        let words: Vec<&str> = published.split(' ').collect();
+        let theirs: HashSet<u64> = phrase_hashes(&words).into_iter().collect();
+        let shared = self.0.iter().filter(|h| theirs.contains(h)).count();
+        // Phrase counts are far below 2^52, so the conversions are exact.
+        shared as f64 / self.0.len() as f64
+    }
 }
 
 /// How much of `checked` comes from `published`: the share of its shingles found there.
 pub fn similarity(checked: &str, published: &str) -> f64 {
-    let a: Vec<&str> = checked.split(' ').collect();
-    let b: Vec<&str> = published.split(' ').collect();
-    let (sa, sb) = (shingles(&a), shingles(&b));
-    if sa.is_empty() {
-        return 0.0;
-    }
-    let shared = sa.intersection(&sb).count();
-    // Shingle counts are far below 2^52, so the conversions are exact.
-    shared as f64 / sa.len() as f64
+    Phrases::of(checked).share_in(published)
 }
 
 /// The part of `published` that `checked` quotes: from the first shared shingle to the end of
@@ -135,25 +211,35 @@ pub fn similarity(checked: &str, published: &str) -> f64 {
 /// the whole release (words of `checked` outside it show as added).
 pub fn quoted_window<'a>(checked: &str, published: &'a str) -> Vec<&'a str> {
     let words: Vec<&'a str> = published.split(' ').collect();
-    let checked_words: Vec<&str> = checked.split(' ').collect();
-    let wanted = shingles(&checked_words);
-    let hits: Vec<usize> = words
-        .windows(3)
-        .enumerate()
-        .filter(|(_, w)| wanted.contains(&w.iter().map(|x| x.to_lowercase()).collect::<Vec<_>>()))
-        .map(|(i, _)| i)
-        .collect();
+    let wanted = Phrases::of(checked);
+    let hits: Vec<usize> = if words.len() < PHRASE_WORDS {
+        Vec::new()
+    } else {
+        words
+            .windows(PHRASE_WORDS)
+            .enumerate()
+            .filter(|(_, w)| wanted.0.contains(&phrase_hash(w)))
+            .map(|(i, _)| i)
+            .collect()
+    };
     match (hits.first(), hits.last()) {
-        (Some(&first), Some(&last)) => words[first..(last + 3).min(words.len())].to_vec(),
+        (Some(&first), Some(&last)) => {
+            words[first..(last + PHRASE_WORDS).min(words.len())].to_vec()
+        }
         _ => words,
     }
 }
 
+/// The longest the word diff of a modified text searches for the fewest changes before it
+/// settles for a coarser one: a reader waits for it, and a megabyte pasted against a short
+/// statement would otherwise take the line diff's whole deadline.
+pub const WORD_DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// A word diff of `published` against `checked`, in runs of words of one kind (the same
-/// algorithm and deadline as the line diffs of [`crate::diff`]).
+/// algorithm as the line diffs of [`crate::diff`], with [`WORD_DIFF_DEADLINE`]).
 pub fn diff_words(published: &[&str], checked: &[&str]) -> Vec<DiffPart> {
     let mut parts: Vec<DiffPart> = Vec::new();
-    for (tag, words) in diff::runs(published, checked) {
+    for (tag, words) in diff::runs_within(published, checked, WORD_DIFF_DEADLINE) {
         let change = match tag {
             ChangeTag::Equal => Change::Same,
             ChangeTag::Delete => Change::Removed,
@@ -280,5 +366,24 @@ mod tests {
             !window.contains(&"one") && !window.contains(&"twenty"),
             "{window:?}"
         );
+    }
+
+    #[test]
+    fn every_passage_of_six_words_shares_a_kept_fingerprint() {
+        let published: Vec<String> = (0..200).map(|i| format!("w{}", i * 7919 % 1000)).collect();
+        let text = published.join(" ");
+        let kept = phrase_fingerprints(&text);
+        // Winnowing keeps well under half the phrases.
+        assert!(kept.len() < 198 / 2, "{}", kept.len());
+        for start in 0..published.len() - MIN_WORDS {
+            let passage = published[start..start + MIN_WORDS].join(" ").to_uppercase();
+            let theirs = phrase_fingerprints(&passage);
+            assert!(
+                theirs.iter().any(|f| kept.binary_search(f).is_ok()),
+                "the passage at {start} shares no fingerprint"
+            );
+        }
+        assert!(phrase_fingerprints("").is_empty());
+        assert_eq!(phrase_fingerprints("two words").len(), 1);
     }
 }

@@ -376,6 +376,7 @@ pub(crate) async fn sign_publication(
     let signature_sha256 = doc.signature_sha256();
     let [body_sha256, title_body_sha256, full_sha256] =
         fingerprints(&payload.title, &payload.lead, &payload.body);
+    let plain_text = full_text(&payload.title, &payload.lead, &payload.body);
     sqlx::query(
         "INSERT INTO revision_signatures (revision_id, translation_id, key_id, payload, signature, \
          signature_sha256, body_sha256, title_body_sha256, full_sha256, plain_text, signed_at) \
@@ -390,10 +391,11 @@ pub(crate) async fn sign_publication(
     .bind(body_sha256)
     .bind(title_body_sha256)
     .bind(full_sha256)
-    .bind(full_text(&payload.title, &payload.lead, &payload.body))
+    .bind(&plain_text)
     .bind(micros(signed_at))
     .execute(&mut **tx)
     .await?;
+    crate::phrases::write_phrases(tx, revision_id, &plain_text).await?;
     let action = if payload.previous.is_some() {
         LogAction::Correct
     } else {

@@ -103,6 +103,12 @@ pub const TABLES: &[BackupTable] = &[
     table("redirects", 11),
 ];
 
+/// Tables of derived data, with the migration that made each: left out of backups (they
+/// are as large as what they are derived from) and rebuilt by the restore, in its
+/// transaction, from the rows it loaded. `revision_phrases` is the signed revisions' phrase
+/// fingerprints (`phrases::fill_phrases`).
+pub const DERIVED: &[(&str, i64)] = &[("revision_phrases", 12)];
+
 /// The tables a backup taken at schema `version` holds, in load order.
 pub fn tables_at(version: i64) -> impl Iterator<Item = &'static BackupTable> {
     TABLES.iter().filter(move |t| t.since <= version)

@@ -42,6 +42,7 @@ mod media;
 mod migrate;
 mod open;
 mod outbox;
+mod phrases;
 mod public;
 mod receivers;
 mod redirects;
@@ -64,12 +65,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyPool, Connection, Row, Transaction};
 
 pub use accounts::{SESSION_IDLE, Session, SignInRefusal, random_token};
 pub use audit::AuditEntry;
 pub use authenticity::LOG_PAGE;
-pub use backup::{BackupTable, DumpRow, Loader, Snapshot, TABLES, backup_table, tables_at};
+pub use backup::{
+    BackupTable, DERIVED, DumpRow, Loader, Snapshot, TABLES, backup_table, tables_at,
+};
 pub use changes::{Change, ChangeListener, NOTIFY_CHANNEL, StreamEntry};
 pub use channels::{Channel, NewChannel, TELEGRAM_API};
 pub use editorial::{EditorialFilter, EditorialRow};
@@ -119,6 +122,8 @@ pub struct Store {
     /// The site's signer; publishing refuses to proceed without one, so that every published
     /// revision is signed.
     signing: Option<Arc<authenticity::Signing>>,
+    /// What [`Store::check_integrity`] found wrong, shared by every clone.
+    damage: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -195,6 +200,7 @@ impl Store {
             url: (backend == Backend::Postgres).then(|| Arc::from(url)),
             listeners: changes::Listeners::default(),
             signing: None,
+            damage: Arc::default(),
         };
         migrate::check_not_newer(&store).await?;
         Ok(store)
@@ -214,6 +220,33 @@ impl Store {
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Reads every page of an SQLite database (`PRAGMA quick_check`) and refuses a damaged
+    /// one with what to do, as a failed start would; PostgreSQL checks its own pages. Not
+    /// part of [`Store::connect`]: on a file of a few GB it takes seconds, which a restart
+    /// should not wait for, so `pressroom serve` runs it in the background once it listens
+    /// (a damaged file then makes the server unready, [`Store::damage`]) and the commands
+    /// that write run it first.
+    pub async fn check_integrity(&self) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let file: String = sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("file")?;
+        let found = open::quick_check(&mut conn, &format!("sqlite://{file}")).await;
+        if let Err(StoreError::Open(message)) = &found {
+            let _ = self.damage.set(message.clone());
+        }
+        found
+    }
+
+    /// Why the database is damaged, once [`Store::check_integrity`] found it so.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
     }
 
     /// Whether the database answers (see [`Store::schema_version`] for readiness).

@@ -82,10 +82,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0011_imports.sql"),
         postgres: include_str!("migrations/postgres/0011_imports.sql"),
     },
+    Migration {
+        version: 12,
+        name: "revision phrases",
+        sqlite: include_str!("migrations/sqlite/0012_revision_phrases.sql"),
+        postgres: include_str!("migrations/postgres/0012_revision_phrases.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS pressroom_schema (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -126,6 +132,11 @@ impl Store {
                 // Folding is Rust, not SQL: the existing translations' rows are written here,
                 // in the migration's transaction, so the list never misses an older draft.
                 crate::editorial::fill_translation_search(&mut tx).await?;
+            }
+            if migration.version == 12 {
+                // The fingerprints are Rust too: revisions signed before are fingerprinted
+                // here, so the verify page finds them from the first start.
+                crate::phrases::fill_phrases(&mut tx).await?;
             }
             sqlx::query(
                 "INSERT INTO pressroom_schema (version, name, applied_at) VALUES ($1, $2, $3)",

@@ -2,8 +2,11 @@
 //! acquire timeout and then says only "pool timed out", so an unreachable server, a file that
 //! is not a database, a damaged file or a folder that cannot be written would each wait 30 s
 //! and hide the cause. One direct attempt, bounded by [`FIRST_CONNECTION`], reports the real
-//! cause with what to do; on SQLite it also runs `PRAGMA quick_check`, so a damaged file is
-//! refused at start instead of serving errors later.
+//! cause with what to do. On SQLite it also compares the file's length with the size its
+//! header records, so a cut-short copy is refused at start; the full `PRAGMA quick_check`,
+//! which reads every page (seconds for a database of a few GB), is [`Store::check_integrity`],
+//! run by `pressroom serve` in the background once it listens and by commands that write
+//! before they write.
 
 use std::time::Duration;
 
@@ -30,12 +33,9 @@ pub(crate) async fn check(backend: Backend, url: &str, options: &AnyConnectOptio
         Ok::<_, StoreError>(conn)
     };
     match tokio::time::timeout(FIRST_CONNECTION, attempt).await {
-        Ok(Ok(mut conn)) => {
-            // Outside the time limit: reading every page of a large file takes as long as
-            // the disk needs (seconds for a few hundred megabytes read cold), and is not a
-            // sign of a lock.
+        Ok(Ok(conn)) => {
             if backend == Backend::Sqlite {
-                quick_check(&mut conn, url).await?;
+                check_length(url)?;
             }
             let _ = conn.close().await;
             Ok(())
@@ -57,9 +57,44 @@ pub(crate) async fn check(backend: Backend, url: &str, options: &AnyConnectOptio
     }
 }
 
-/// `quick_check` reads every page, so a damaged file is refused at start. (Switching to WAL,
-/// before it, writes beside the file: a folder that cannot be written fails there.)
-async fn quick_check(conn: &mut AnyConnection, url: &str) -> Result<()> {
+/// Refuses a file shorter than the pages its header counts: a copy cut short (a full disk
+/// during a copy, an interrupted transfer), the commonest damage, found without reading the
+/// pages. SQLite keeps the main file at least that long whatever its write-ahead log holds;
+/// a header whose count is not valid (written by an old SQLite) is not judged.
+fn check_length(url: &str) -> Result<()> {
+    let path = sqlite_path(url);
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(()); // In memory, or not a plain path: the first query says what is wrong.
+    };
+    let mut header = [0u8; 100];
+    let (Ok(meta), Ok(())) = (
+        file.metadata(),
+        std::io::Read::read_exact(&mut file, &mut header),
+    ) else {
+        return Ok(());
+    };
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let (pages, counter, valid_for) = (u64::from(be32(28)), be32(24), be32(92));
+    let expected = pages * page_size;
+    if pages == 0 || counter != valid_for || meta.len() >= expected {
+        return Ok(());
+    }
+    Err(StoreError::Open(format!(
+        "{path} is damaged (the file is {} bytes, its header counts {pages} pages of {page_size} \
+         bytes: it was cut short); restore it from a backup, or try `sqlite3 {path} .recover`",
+        meta.len()
+    )))
+}
+
+/// `PRAGMA quick_check` on one connection of the pool: every page read, so a damaged file is
+/// found before it serves errors or is written to. What [`Store::check_integrity`] runs.
+pub(crate) async fn quick_check(conn: &mut AnyConnection, url: &str) -> Result<()> {
     let rows = sqlx::query("PRAGMA quick_check")
         .fetch_all(&mut *conn)
         .await

@@ -155,6 +155,9 @@ impl Store {
         let start = filter
             .start_at
             .map_or((i64::MAX, i64::MAX), |(at, id)| (at.as_microsecond(), id));
+        // The start also bounds the first column, so the planner seeks the index to it
+        // (the row value alone was checked row by row from the newest: page 500 cost 2× page 1).
+        let to = to.min(start.0.saturating_add(1));
         let rows = sqlx::query(sql(format!(
             "SELECT {RELEASE_COLUMNS}, t.lang, t.slug, t.state, t.live_revision_id, v.title, v.lead, v.body, {LAST_PUBLISHED} \
              FROM releases r CROSS JOIN translations t JOIN revisions v ON v.id = t.live_revision_id \

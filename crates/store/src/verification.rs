@@ -12,8 +12,8 @@ use pressroom_core::signing::{
     canonical_json, sha256_hex, verify_log,
 };
 use pressroom_core::verify::{
-    MIN_SIMILARITY, MIN_WORDS, Verdict, condense, diff_words, full_text, normalise,
-    only_page_labels, quoted_window, similarity,
+    MIN_SIMILARITY, MIN_WORDS, Phrases, Verdict, condense, diff_words, full_text, normalise,
+    only_page_labels, quoted_window,
 };
 use pressroom_core::workflow::State;
 use sqlx::Row;
@@ -181,24 +181,27 @@ impl Store {
     }
 
     /// Checks a text a reader pasted: exactly published, a passage of a published revision,
-    /// a modified version of one (with the differences), or unknown. Compares it with every
-    /// signed revision; [`Store::verify_text_among`] is the quick path.
+    /// a modified version of one (with the differences), or unknown. Finds the revisions it
+    /// may come from by its phrases (`revision_phrases`), never by reading every revision, so
+    /// a lookup costs the same in an archive of any size; [`Store::verify_text_among`] adds
+    /// the search index's candidates.
     pub async fn verify_text(&self, text: &str) -> Result<Verdict> {
-        self.check_pasted(text, None).await
+        self.check_pasted(text, &[]).await
     }
 
-    /// [`Store::verify_text`], comparing phrase by phrase only with the signed revisions of
-    /// `translations` (the search index's candidates), so a lookup costs the same in an
-    /// archive of any size. An exact copy of any signed revision is still found by its hash.
+    /// [`Store::verify_text`], also comparing phrase by phrase with the signed revisions of
+    /// `translations` (the search index's candidates: texts sharing words rather than whole
+    /// phrases). An exact copy of any signed revision is still found by its hash, and a
+    /// passage of one outside `translations` by its phrases.
     pub async fn verify_text_among(
         &self,
         text: &str,
         translations: &[TranslationId],
     ) -> Result<Verdict> {
-        self.check_pasted(text, Some(translations)).await
+        self.check_pasted(text, translations).await
     }
 
-    async fn check_pasted(&self, text: &str, among: Option<&[TranslationId]>) -> Result<Verdict> {
+    async fn check_pasted(&self, text: &str, among: &[TranslationId]) -> Result<Verdict> {
         let checked = normalise(text);
         if checked.split(' ').filter(|w| !w.is_empty()).count() < MIN_WORDS {
             return Err(Invalid::field(
@@ -218,20 +221,29 @@ impl Store {
         if let Some(row) = exact {
             return self.genuine(row.try_get("revision_id")?, false).await;
         }
-        // No exact match: the revision whose text shares most phrases with the pasted one.
-        let scan = match among {
-            None => "SELECT revision_id, plain_text FROM revision_signatures".to_owned(),
-            Some([]) => return Ok(Verdict::NotFound),
-            Some(ids) => format!(
-                "SELECT revision_id, plain_text FROM revision_signatures WHERE translation_id IN ({})",
-                ids.iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        // No exact match: the candidate whose text shares most phrases with the pasted one.
+        let revisions = self.phrase_candidates(&checked).await?;
+        if revisions.is_empty() && among.is_empty() {
+            return Ok(Verdict::NotFound);
+        }
+        let list = |ids: &[i64]| match ids {
+            [] => "NULL".to_owned(),
+            _ => ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         };
+        // Whole numbers only, so the lists are written into the statement.
+        let scan = format!(
+            "SELECT revision_id, plain_text FROM revision_signatures \
+             WHERE revision_id IN ({}) OR translation_id IN ({}) ORDER BY revision_id DESC",
+            list(&revisions),
+            list(among)
+        );
         let rows = sqlx::query(sql(scan)).fetch_all(&self.pool).await?;
         let padded = format!(" {checked} ");
+        let phrases = Phrases::of(&checked);
         let mut best: Option<(f64, i64, String)> = None;
         for row in &rows {
             let plain: String = row.try_get("plain_text")?;
@@ -239,7 +251,7 @@ impl Store {
             if format!(" {plain} ").contains(&padded) {
                 return self.genuine(id, true).await;
             }
-            let score = similarity(&checked, &plain);
+            let score = phrases.share_in(&plain);
             if best.as_ref().is_none_or(|(s, ..)| score > *s) {
                 best = Some((score, id, plain));
             }

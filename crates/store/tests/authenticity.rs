@@ -521,6 +521,118 @@ async fn signatures_and_the_log_are_append_only(db: TestDb) {
     pool.close().await;
 }
 
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+/// Without the search index, or when its candidates miss the revision a text comes from, a
+/// pasted passage or a modified one is still found: by the phrase fingerprints written when
+/// the revision was signed, never by reading every revision.
+async fn passages_are_found_by_their_phrases_whatever_the_candidates(db: TestDb) {
+    let p = db.people().await;
+    let dam = publish(&db, &p, "Minister met coastal states", BODY).await;
+    let fisheries = publish(
+        &db,
+        &p,
+        "Fisheries agreement",
+        "The ministry signed an agreement on fisheries in the southern lagoon with \
+         neighbouring provinces, valid for ten years from the first of January.",
+    )
+    .await;
+    let revision = |id: i64| {
+        let store = db.store.clone();
+        async move {
+            store
+                .translation(id)
+                .await
+                .unwrap()
+                .live_revision_id
+                .unwrap()
+        }
+    };
+    let signed = revision(fisheries).await;
+    assert!(
+        count(
+            &db,
+            &format!("SELECT COUNT(*) FROM revision_phrases WHERE revision_id = {signed}")
+        )
+        .await
+            > 0,
+        "the fingerprints are written with the signature"
+    );
+    // Six words, the shortest text checked, and the index's candidates are the other release.
+    let passage = "fisheries in the SOUTHERN lagoon with";
+    for verdict in [
+        db.store.verify_text(passage).await.unwrap(),
+        db.store.verify_text_among(passage, &[dam]).await.unwrap(),
+        db.store.verify_text_among(passage, &[]).await.unwrap(),
+    ] {
+        match verdict {
+            Verdict::Modified { revision, .. } => {
+                // Case differs, so not an exact passage, but every phrase is shared.
+                assert_eq!(revision.unwrap().revision_id, signed);
+            }
+            Verdict::Genuine {
+                revision, excerpt, ..
+            } => {
+                assert!(excerpt);
+                assert_eq!(revision.revision_id, signed);
+            }
+            other => panic!("expected the fisheries release, got {other:?}"),
+        }
+    }
+    let exact = "signed an agreement on fisheries in the southern lagoon";
+    match db.store.verify_text_among(exact, &[dam]).await.unwrap() {
+        Verdict::Genuine {
+            revision, excerpt, ..
+        } => assert!(excerpt && revision.revision_id == signed),
+        other => panic!("expected a genuine excerpt, got {other:?}"),
+    }
+    let forged = "The ministry signed an agreement on fisheries in the northern lagoon with \
+                  neighbouring provinces, valid for ten years from the first of January.";
+    match db.store.verify_text_among(forged, &[dam]).await.unwrap() {
+        Verdict::Modified { revision, diff, .. } => {
+            assert_eq!(revision.unwrap().revision_id, signed);
+            assert!(
+                diff.iter()
+                    .any(|d| d.change == Change::Added && d.text == "northern"),
+                "{diff:?}"
+            );
+        }
+        other => panic!("expected modified, got {other:?}"),
+    }
+    // A correction is fingerprinted too: its new words point at it, not at the original.
+    correct(&db, &p, dam, &BODY.replace("November", "December")).await;
+    let corrected = revision(dam).await;
+    match db
+        .store
+        .verify_text("The parties agreed to meet again in December.")
+        .await
+        .unwrap()
+    {
+        Verdict::Genuine {
+            revision,
+            excerpt: true,
+            changed_later: false,
+            ..
+        } => assert_eq!(revision.revision_id, corrected),
+        other => panic!("expected the correction, got {other:?}"),
+    }
+    assert_eq!(
+        db.store
+            .verify_text("A football match was won on penalties after extra time.")
+            .await
+            .unwrap(),
+        Verdict::NotFound
+    );
+}
+
 pressroom_store::backends!(
     publications_corrections_and_withdrawals_are_signed_and_logged,
     a_revision_changed_in_the_database_is_caught,
@@ -529,4 +641,5 @@ pressroom_store::backends!(
     without_a_key_nothing_is_published,
     concurrent_publications_make_one_chain,
     signatures_and_the_log_are_append_only,
+    passages_are_found_by_their_phrases_whatever_the_candidates,
 );

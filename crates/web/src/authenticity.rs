@@ -228,24 +228,35 @@ async fn verify_submit(
 /// How many of the index's best candidates a pasted text is compared with.
 const VERIFY_CANDIDATES: usize = 20;
 
-/// Checks a pasted text against the search index's candidates when the index is current, and
-/// against every signed revision when it is not (rebuilding, or behind the newest change), so
-/// the verdict never depends on the index, only the time it takes.
+/// Checks a pasted text by its phrases first (`Store::verify_text`): they find every exact
+/// copy, passage and text modified little enough to count as modified, at the cost of a few
+/// index lookups, with or without the search index. Only a text they find nothing for is
+/// compared with the search index's candidates too (translations sharing words rather than
+/// whole phrases), when the index is current: that query costs more than the rest of the
+/// check, and an unknown text is the only one it can still change the verdict of. Neither
+/// path reads every signed revision.
 async fn verify_pasted(state: &AppState, text: &str) -> Result<Verdict, StoreError> {
     let store = state.store();
+    let verdict = store.verify_text(text).await?;
+    if verdict != Verdict::NotFound {
+        return Ok(verdict);
+    }
     let index = state.search();
     let current = match index.last_seq() {
         Some(seq) => store.last_change_seq().await? <= seq,
         None => false,
     };
     if !current {
-        return store.verify_text(text).await;
+        return Ok(verdict);
     }
     match index.similar(text, VERIFY_CANDIDATES) {
-        Ok(candidates) => store.verify_text_among(text, &candidates).await,
+        Ok(candidates) if !candidates.is_empty() => {
+            store.verify_text_among(text, &candidates).await
+        }
+        Ok(_) => Ok(verdict),
         Err(e) => {
-            tracing::warn!(error = %e, "the search index failed; checking every signed revision");
-            store.verify_text(text).await
+            tracing::warn!(error = %e, "the search index failed; checked by phrases alone");
+            Ok(verdict)
         }
     }
 }

@@ -23,6 +23,9 @@ async fn healthz() -> &'static str {
 /// for (a dropped schema, a replaced file or a database migrated by another release is not
 /// ready, though `SELECT 1` would still answer).
 ///
+/// A damaged database (found by the integrity check `pressroom serve` runs once it listens)
+/// is not ready: the message says what to do.
+///
 /// A server whose page cache cannot follow the change stream (it would serve other servers'
 /// changes late) is not ready either; it answers uncached meanwhile.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
@@ -41,6 +44,10 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
                 cache.lag().as_secs()
             ),
         );
+    }
+    if let Some(damage) = state.store().damage() {
+        tracing::warn!(%damage, "not ready: the database is damaged");
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{damage}\n"));
     }
     match state.store().schema_version().await {
         Ok(version) if version == SCHEMA_VERSION => (StatusCode::OK, "ready\n".to_owned()),

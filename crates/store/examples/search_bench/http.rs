@@ -13,7 +13,7 @@ use crate::stats::{Sample, print_tsv};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// `application/x-www-form-urlencoded` escaping of a query value.
-fn encode(text: &str) -> String {
+pub fn encode(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         match b {
@@ -55,14 +55,15 @@ pub fn path(q: &MixQuery, api: bool) -> String {
 }
 
 /// One keep-alive connection.
-struct Client {
+pub struct Client {
     stream: BufStream<TcpStream>,
     line: String,
-    body: Vec<u8>,
+    /// The body of the last answer.
+    pub body: Vec<u8>,
 }
 
 impl Client {
-    async fn connect(addr: &str) -> Result<Self, Error> {
+    pub async fn connect(addr: &str) -> Result<Self, Error> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
@@ -74,9 +75,29 @@ impl Client {
 
     /// GETs `path` and reads the whole answer; returns its status. The body is in `self.body`.
     async fn get(&mut self, path: &str) -> Result<u16, Error> {
-        self.stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
-            .await?;
+        self.request("GET", path, None).await
+    }
+
+    /// Sends `method path` (with `body` as a URL-encoded form, if any) and reads the whole
+    /// answer; returns its status. The body is in `self.body`.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<u16, Error> {
+        let head = match body {
+            None => format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            Some(b) => format!(
+                "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                b.len()
+            ),
+        };
+        self.stream.write_all(head.as_bytes()).await?;
+        if let Some(b) = body {
+            self.stream.write_all(b.as_bytes()).await?;
+        }
         self.stream.flush().await?;
         self.line.clear();
         self.stream.read_line(&mut self.line).await?;

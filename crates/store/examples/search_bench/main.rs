@@ -8,6 +8,7 @@
 //! search_bench http 127.0.0.1:PORT ROUNDS CLIENTS…
 //! search_bench pg URL N ROUNDS CLIENTS…     # a throwaway schema, dropped at the end
 //! search_bench table FILE…                   # the TSV lines of http and pg, as Markdown
+//! search_bench verify ADDR N ROUNDS CLIENTS LABEL [STOP]  # issue 12: the verify page
 //! ```
 
 #[path = "../../../../bench/corpus.rs"]
@@ -16,11 +17,12 @@ mod fill;
 mod http;
 mod pg;
 mod stats;
+mod verify;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn usage() -> Error {
-    "usage: search_bench fill DATA N [SITE] | http ADDR ROUNDS CLIENTS… | pg URL N ROUNDS CLIENTS… | table FILE…"
+    "usage: search_bench fill DATA N [SITE] | http ADDR ROUNDS CLIENTS… | pg URL N ROUNDS CLIENTS… | table FILE… | verify ADDR N ROUNDS CLIENTS LABEL [STOP]"
         .into()
 }
 
@@ -54,6 +56,17 @@ async fn main() -> Result<(), Error> {
             .await
         }
         Some("table") => Ok(stats::table(&args[1..])?),
+        Some("verify") => {
+            verify::run(
+                args.get(1).ok_or_else(usage)?,
+                number(2)?,
+                number(3)?,
+                number(4)?,
+                args.get(5).ok_or_else(usage)?,
+                args.get(6).map(String::as_str),
+            )
+            .await
+        }
         _ => Err(usage()),
     }
 }

@@ -23,7 +23,7 @@ impl Sample {
 }
 
 /// The percentile `q` (0–1) of sorted milliseconds, nearest rank.
-fn at(sorted: &[f64], q: f64) -> f64 {
+pub fn at(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -25,6 +25,8 @@ pub struct Loader {
     current: Option<Current>,
     deferred: Vec<Deferred>,
     rows: u64,
+    /// The schema version of the backup, which says which derived tables to rebuild.
+    version: i64,
 }
 
 /// The table rows are going into now.
@@ -117,6 +119,7 @@ impl Store {
             current: None,
             deferred: Vec::new(),
             rows: 0,
+            version,
         })
     }
 }
@@ -296,6 +299,10 @@ impl Loader {
         }
         if self.backend == Backend::Postgres {
             reset_sequences(&mut self.tx).await?;
+        }
+        // Derived tables (`super::DERIVED`) are not in backups: rebuilt from the loaded rows.
+        if self.version >= 12 {
+            crate::phrases::fill_phrases(&mut self.tx).await?;
         }
         self.tx.commit().await?;
         Ok(self.rows)
